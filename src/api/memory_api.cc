@@ -1,0 +1,90 @@
+// Memory allocation and buffer registration.
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "api/api.h"
+#include "core/communicator.h"
+#include "core/error.h"
+
+using namespace tccl;
+
+namespace {
+std::mutex gAllocMutex;
+std::map<void*, size_t>& allocations() {
+  static std::map<void*, size_t> m;
+  return m;
+}
+// A registration handle: what ncclCommRegister hands out, owned by this table.
+struct Registration {
+  ncclComm* comm;
+  void* buff;
+  size_t size;
+};
+std::map<void*, std::unique_ptr<Registration>>& registrations() {
+  static std::map<void*, std::unique_ptr<Registration>> m;
+  return m;
+}
+}  // namespace
+
+NCCL_API(ncclResult_t, ncclMemAlloc, void** ptr, size_t size);
+ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
+  if (!ptr) return setError(ncclInvalidArgument, "ncclMemAlloc: ptr is NULL");
+  if (size == 0) return setError(ncclInvalidArgument, "ncclMemAlloc: size is 0");
+  void* p = nullptr;
+  if (posix_memalign(&p, 4096, size) != 0)
+    return setError(ncclSystemError, "ncclMemAlloc: cannot allocate %zu bytes", size);
+  std::lock_guard<std::mutex> lock(gAllocMutex);
+  allocations()[p] = size;
+  *ptr = p;
+  return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclMemFree, void* ptr);
+ncclResult_t ncclMemFree(void* ptr) {
+  if (!ptr) return ncclSuccess;
+  std::lock_guard<std::mutex> lock(gAllocMutex);
+  auto it = allocations().find(ptr);
+  if (it == allocations().end())
+    return setError(ncclInvalidArgument, "ncclMemFree: %p was not allocated by ncclMemAlloc", ptr);
+  free(ptr);
+  allocations().erase(it);
+  return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size, void** handle);
+ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, void** handle) {
+  const char* fn = "ncclCommRegister";
+  TCCL_CHECK(checkComm(comm, fn));
+  if (!handle) return finish(comm, setError(ncclInvalidArgument, "%s: handle is NULL", fn));
+  if (!buff || size == 0)
+    return finish(comm, setError(ncclInvalidArgument, "%s: buffer %p of %zu bytes", fn, buff, size));
+  auto reg = std::make_unique<Registration>(Registration{comm, buff, size});
+  std::lock_guard<std::mutex> lock(gAllocMutex);
+  *handle = reg.get();
+  registrations()[reg.get()] = std::move(reg);
+  return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommDeregister, const ncclComm_t comm, void* handle);
+ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) {
+  const char* fn = "ncclCommDeregister";
+  TCCL_CHECK(checkComm(comm, fn));
+  std::lock_guard<std::mutex> lock(gAllocMutex);
+  auto it = registrations().find(handle);
+  if (it == registrations().end() || it->second->comm != comm)
+    return finish(comm, setError(ncclInvalidArgument, "%s: %p is not a registration of this communicator", fn, handle));
+  registrations().erase(it);
+  return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommWindowRegister, ncclComm_t comm, void* buff, size_t size,
+         ncclWindow_t* win, int winFlags);
+ncclResult_t ncclCommWindowRegister(ncclComm_t, void*, size_t, ncclWindow_t*, int) {
+  return unsupported("ncclCommWindowRegister", "symmetric memory windows");
+}
+
+NCCL_API(ncclResult_t, ncclCommWindowDeregister, ncclComm_t comm, ncclWindow_t win);
+ncclResult_t ncclCommWindowDeregister(ncclComm_t, ncclWindow_t) {
+  return unsupported("ncclCommWindowDeregister", "symmetric memory windows");
+}

@@ -1,0 +1,61 @@
+// Per-rank out-of-band channel: rendezvous through the root, then tagged point-to-point
+// messages over TCP, allgather and barrier. Used at init and for connection setup.
+#pragma once
+
+#include <nccl.h>
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/bootstrap_wire.h"
+
+namespace tccl {
+
+// Fills an ncclUniqueId: NCCL_COMM_ID=host:port when set and honoured (rank 0 will host the
+// root), otherwise a root server started right here on a free port.
+ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourCommIdEnv);
+ncclResult_t decodeUniqueId(const ncclUniqueId& id, UniqueIdContent* out);
+
+class Bootstrap {
+ public:
+  static ncclResult_t create(const ncclUniqueId& id, int rank, int nranks, double timeoutSec,
+                             std::unique_ptr<Bootstrap>* out);
+  // The bootstrap root for this id runs on rank 0 (an id built from NCCL_COMM_ID).
+  static bool idNeedsRankZeroRoot(const ncclUniqueId& id);
+
+  int rank() const { return rank_; }
+  int nranks() const { return nranks_; }
+  // Differs from job to job even when NCCL_COMM_ID is reused: names shared-memory segments.
+  uint64_t jobHash() const { return jobHash_; }
+
+  ncclResult_t send(int peer, uint32_t tag, const void* data, size_t bytes);
+  // Receives exactly `bytes`; a message of another size from that peer and tag is an error.
+  ncclResult_t recv(int peer, uint32_t tag, void* data, size_t bytes);
+  // data holds nranks slots of bytesPerRank; this rank's slot is filled in.
+  ncclResult_t allGather(void* data, size_t bytesPerRank);
+  ncclResult_t barrier();
+
+ private:
+  struct Message {
+    int peer;
+    uint32_t tag;
+    std::vector<char> data;
+  };
+  Bootstrap() = default;
+  ncclResult_t acceptOne(Message* out);
+
+  int rank_ = 0;
+  int nranks_ = 0;
+  uint64_t nonce_ = 0;
+  uint64_t jobHash_ = 0;
+  double timeoutSec_ = 120;
+  uint32_t collTag_ = 0;
+  Fd listener_;
+  std::vector<PackedAddress> peers_;
+  std::list<Message> unexpected_;
+  std::mutex mutex_;
+};
+
+}  // namespace tccl

@@ -1,0 +1,24 @@
+// Creating and tearing down communicators.
+#pragma once
+
+#include <nccl.h>
+
+namespace tccl {
+
+// Validates `config` (NULL allowed) and creates the communicator; inside a group or for a
+// non-blocking config the work continues on a thread and *comm is usable at once.
+ncclResult_t commInitRank(ncclComm_t* comm, int nranks, const ncclUniqueId& id, int rank,
+                          const ncclConfig_t* config);
+ncclResult_t commInitAll(ncclComm_t* comms, int ndev, const int* devlist);
+ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
+                       const ncclConfig_t* config);
+ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclComm_t* newcomm,
+                        const ncclConfig_t* config);
+ncclResult_t commFinalize(ncclComm_t comm);
+ncclResult_t commDestroy(ncclComm_t comm);
+ncclResult_t commAbort(ncclComm_t comm);
+
+// Config checks shared by init and split: magic and size must be NCCL_CONFIG_INITIALIZER's.
+ncclResult_t checkConfig(const ncclConfig_t* config);
+
+}  // namespace tccl

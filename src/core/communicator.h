@@ -1,0 +1,72 @@
+// The communicator behind ncclComm_t.
+#pragma once
+
+#include <nccl.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/bootstrap.h"
+#include "core/env.h"
+#include "device/device_backend.h"
+#include "plan/plan.h"
+#include "transport/connection.h"
+
+namespace tccl {
+
+struct ChannelConnections {
+  std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
+  std::unique_ptr<Connection> recv;  // from the previous one
+};
+
+// A PreMulSum operator created by ncclRedOpCreatePreMulSum.
+struct UserRedOp {
+  bool live = false;
+  ncclDataType_t type = ncclFloat32;
+  double scalar = 1.0;
+  const void* scalarPtr = nullptr;  // ncclScalarDevice: read when the collective runs
+};
+
+}  // namespace tccl
+
+struct ncclComm {
+  int rank = 0;
+  int nranks = 0;
+  int cudaDev = 0;
+  bool blocking = true;
+  ncclConfig_t config{};
+  std::string commName;
+
+  tccl::RuntimeEnv env;
+  std::unique_ptr<tccl::Bootstrap> bootstrap;
+  std::vector<tccl::RankInfo> ranks;
+  tccl::JobShape shape;
+  tccl::Plan plan;
+  std::vector<tccl::ChannelConnections> channels;
+  std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
+  std::unique_ptr<tccl::DeviceBackend> device;
+  std::vector<tccl::UserRedOp> userOps;
+
+  std::atomic<bool> abortFlag{false};
+  std::atomic<ncclResult_t> asyncError{ncclSuccess};
+  std::thread initThread;  // non-blocking init (or init inside a group)
+  std::mutex mutex;
+  std::string lastError;
+};
+
+namespace tccl {
+
+// Live communicators, to reject handles that were destroyed or never created.
+void registerComm(ncclComm* comm);
+void unregisterComm(ncclComm* comm);
+bool isLiveComm(const ncclComm* comm);
+
+// Waits for a pending non-blocking init; returns its result.
+ncclResult_t waitCommReady(ncclComm* comm);
+
+}  // namespace tccl

@@ -1,0 +1,81 @@
+#include "core/env.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace tccl {
+
+static ncclResult_t parseNumber(const char* name, bool allowSuffix, int64_t fallback, int64_t lo,
+                                int64_t hi, int64_t* out) {
+  const char* s = getenv(name);
+  if (!s || !*s) {
+    *out = fallback;
+    return ncclSuccess;
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || errno == ERANGE)
+    return setError(ncclInvalidArgument, "%s='%s' is not a number", name, s);
+  int64_t mult = 1;
+  if (allowSuffix && *end) {
+    switch (*end) {
+      case 'k': case 'K': mult = 1ll << 10; break;
+      case 'm': case 'M': mult = 1ll << 20; break;
+      case 'g': case 'G': mult = 1ll << 30; break;
+      default: mult = 0;
+    }
+    if (mult) ++end;
+  }
+  if (*end || mult == 0)
+    return setError(ncclInvalidArgument, "%s='%s' is not a valid %s", name, s,
+                    allowSuffix ? "size (digits with an optional K/M/G suffix)" : "integer");
+  if (v > hi / mult || v * mult < lo || v * mult > hi)
+    return setError(ncclInvalidArgument, "%s=%s is out of range [%lld, %lld]", name, s,
+                    static_cast<long long>(lo), static_cast<long long>(hi));
+  *out = v * mult;
+  return ncclSuccess;
+}
+
+ncclResult_t envInt(const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out) {
+  return parseNumber(name, false, fallback, lo, hi, out);
+}
+
+ncclResult_t envBytes(const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out) {
+  return parseNumber(name, true, fallback, lo, hi, out);
+}
+
+std::string envString(const char* name, const std::string& fallback) {
+  const char* s = getenv(name);
+  return s && *s ? std::string(s) : fallback;
+}
+
+ncclResult_t readRuntimeEnv(RuntimeEnv* env) {
+  TCCL_CHECK(envInt("TCCL_BOOTSTRAP_TIMEOUT", 120, 1, 86400, &env->bootstrapTimeoutSec));
+  TCCL_CHECK(envInt("TCCL_TIMEOUT", 300, 1, 86400 * 7, &env->timeoutSec));
+  TCCL_CHECK(envBytes("TCCL_CHUNK_SIZE", 1 << 20, 4096, 1ll << 30, &env->chunkBytes));
+  TCCL_CHECK(envInt("TCCL_FIFO_SLOTS", 4, 2, 64, &env->nSlots));
+  TCCL_CHECK(envInt("NCCL_MIN_NCHANNELS", 1, 1, 32, &env->nChannels));
+  env->device = envString("TCCL_DEVICE", "auto");
+  if (env->device != "host" && env->device != "cuda" && env->device != "auto")
+    return setError(ncclInvalidArgument, "TCCL_DEVICE='%s' is not one of host, cuda, auto",
+                    env->device.c_str());
+  env->dbPath = envString("TCCL_DB");
+  env->xmlPath = envString("TCCL_XML_FILE");
+  env->dbNode = envString("TCCL_DB_NODE");
+  int64_t strict = 0;
+  TCCL_CHECK(envInt("TCCL_DB_STRICT", 0, 0, 1, &strict));
+  env->dbStrict = strict != 0;
+  env->simTopology = envString("TCCL_SIM_TOPOLOGY");
+  env->algo = envString("NCCL_ALGO");
+  for (char& c : env->algo) c = static_cast<char>(tolower(c));
+  if (!env->algo.empty() && env->algo != "ring" && env->algo != "tree")
+    return setError(ncclInvalidArgument, "NCCL_ALGO='%s' is not supported (ring or tree)",
+                    env->algo.c_str());
+  return ncclSuccess;
+}
+
+}  // namespace tccl

@@ -1,0 +1,36 @@
+// Environment parameters. A malformed value is an error that names the variable, never a
+// silent default.
+#pragma once
+
+#include <nccl.h>
+
+#include <cstdint>
+#include <string>
+
+namespace tccl {
+
+// Reads an integer variable; absent -> *out = fallback. Out of [lo, hi] or not a number ->
+// ncclInvalidArgument with a message naming the variable.
+ncclResult_t envInt(const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out);
+// Byte sizes accept K/M/G suffixes ("4M").
+ncclResult_t envBytes(const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out);
+std::string envString(const char* name, const std::string& fallback = "");
+
+// Everything the runtime reads from the environment, read once per communicator init.
+struct RuntimeEnv {
+  int64_t bootstrapTimeoutSec = 120;  // TCCL_BOOTSTRAP_TIMEOUT
+  int64_t timeoutSec = 300;           // TCCL_TIMEOUT: no progress for this long is an error
+  int64_t chunkBytes = 1 << 20;       // TCCL_CHUNK_SIZE: one FIFO slot
+  int64_t nSlots = 4;                 // TCCL_FIFO_SLOTS
+  int64_t nChannels = 1;              // NCCL_MIN_NCHANNELS (host default 1)
+  std::string device;                 // TCCL_DEVICE: host|cuda|auto
+  std::string dbPath;                 // TCCL_DB
+  std::string xmlPath;                // TCCL_XML_FILE
+  std::string dbNode;                 // TCCL_DB_NODE
+  bool dbStrict = false;              // TCCL_DB_STRICT
+  std::string simTopology;            // TCCL_SIM_TOPOLOGY
+  std::string algo;                   // NCCL_ALGO
+};
+ncclResult_t readRuntimeEnv(RuntimeEnv* env);
+
+}  // namespace tccl

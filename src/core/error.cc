@@ -1,0 +1,27 @@
+#include "core/error.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "core/log.h"
+
+namespace tccl {
+namespace {
+thread_local std::string tLastError;
+}
+
+ncclResult_t setError(ncclResult_t result, const char* fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  tLastError = msg;
+  WARN("%s", msg);
+  return result;
+}
+
+const std::string& lastThreadError() { return tLastError; }
+void clearThreadError() { tLastError.clear(); }
+
+}  // namespace tccl

@@ -1,0 +1,195 @@
+#include "core/group.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "core/communicator.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "exec/datatype.h"
+#include "exec/executor.h"
+#include "transport/shm/shm_connection.h"
+
+namespace tccl {
+namespace {
+
+constexpr uint32_t kP2pTag = 0x10000;
+
+struct CommWork {
+  ncclComm* comm = nullptr;
+  std::vector<CollTask> colls;
+  std::vector<P2pTask> p2p;
+};
+
+struct GroupState {
+  int depth = 0;
+  std::vector<CommWork> work;
+  std::vector<ncclComm*> pendingInits;
+};
+thread_local GroupState tGroup;
+
+CommWork& workFor(std::vector<CommWork>& all, ncclComm* comm) {
+  for (CommWork& w : all)
+    if (w.comm == comm) return w;
+  all.push_back(CommWork{comm, {}, {}});
+  return all.back();
+}
+
+ShmConnectionSpec p2pSpec(const ncclComm* comm) {
+  ShmConnectionSpec spec;
+  spec.slotBytes = static_cast<size_t>(comm->env.chunkBytes);
+  spec.nSlots = static_cast<int>(comm->env.nSlots);
+  spec.tag = kP2pTag;
+  return spec;
+}
+
+// Every send side first, for all communicators, then every receive side: a receive waits for
+// its peer's send side, which may be this very thread (several ranks in one group).
+ncclResult_t connectP2p(std::vector<CommWork>& all) {
+  for (CommWork& w : all)
+    for (const P2pTask& t : w.p2p)
+      if (t.isSend && !w.comm->p2pSend.count(t.peer)) {
+        if (w.comm->ranks[t.peer].physHostHash != w.comm->ranks[w.comm->rank].physHostHash)
+          return setError(ncclInvalidUsage,
+                          "send from rank %d to rank %d on another machine: the network transport "
+                          "is not available yet",
+                          w.comm->rank, t.peer);
+        TCCL_CHECK(shmConnectSend(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pSend[t.peer]));
+      }
+  for (CommWork& w : all)
+    for (const P2pTask& t : w.p2p)
+      if (!t.isSend && !w.comm->p2pRecv.count(t.peer))
+        TCCL_CHECK(shmConnectRecv(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pRecv[t.peer]));
+  return ncclSuccess;
+}
+
+std::vector<RingView> ringViews(ncclComm* comm) {
+  std::vector<RingView> views;
+  for (size_t c = 0; c < comm->plan.rings.size(); ++c) {
+    const Ring& ring = comm->plan.rings[c];
+    RingView v;
+    v.order = ring.order;
+    v.position = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
+    v.send = comm->channels[c].send.get();
+    v.recv = comm->channels[c].recv.get();
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+// One lane per (peer, direction); several operations with one peer run in issue order.
+void buildP2pProgram(ncclComm* comm, const std::vector<P2pTask>& tasks, Program* prog) {
+  std::map<std::pair<int, bool>, size_t> laneOf;
+  const size_t slot = static_cast<size_t>(comm->env.chunkBytes);
+  for (const P2pTask& t : tasks) {
+    const size_t elemSize = dataTypeSize(t.type);
+    auto key = std::make_pair(t.peer, t.isSend);
+    auto [it, inserted] = laneOf.try_emplace(key, prog->lanes.size());
+    if (inserted) {
+      Lane lane;
+      if (t.isSend) lane.sendConn = comm->p2pSend[t.peer].get();
+      else lane.recvConn = comm->p2pRecv[t.peer].get();
+      prog->lanes.push_back(std::move(lane));
+    }
+    Lane& lane = prog->lanes[it->second];
+    // Steps count bytes here: one program carries several datatypes.
+    const size_t bytes = t.count * elemSize;
+    char* base = static_cast<char*>(t.buff);
+    for (size_t off = 0; off < bytes; off += slot) {
+      Step s;
+      s.count = std::min(slot, bytes - off);
+      if (t.isSend) {
+        s.local = base + off;
+        s.send = true;
+      } else {
+        s.out = base + off;
+        s.recv = true;
+      }
+      lane.steps.push_back(s);
+    }
+  }
+  prog->elemSize = 1;
+  prog->spec.type = ncclUint8;
+}
+
+ncclResult_t execute(std::vector<CommWork>& all) {
+  TCCL_CHECK(connectP2p(all));
+  std::vector<WorkQueue> queues(all.size());
+  WaitPolicy policy;
+  for (size_t i = 0; i < all.size(); ++i) {
+    ncclComm* comm = all[i].comm;
+    WorkQueue& q = queues[i];
+    q.device = comm->device.get();
+    q.abortFlag = &comm->abortFlag;
+    q.rank = comm->rank;
+    policy.timeoutSec = static_cast<double>(comm->env.timeoutSec);
+    const auto views = ringViews(comm);
+    for (const CollTask& t : all[i].colls) {
+      Program prog;
+      prog.spec = t.spec;
+      prog.elemSize = dataTypeSize(t.spec.type);
+      buildRingProgram(t.args, views, static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize, &prog);
+      q.sequential.push_back(std::move(prog));
+    }
+    buildP2pProgram(comm, all[i].p2p, &q.concurrent);
+  }
+  std::vector<WorkQueue*> ptrs;
+  for (auto& q : queues) ptrs.push_back(&q);
+  ncclResult_t res = runWorkQueues(ptrs, policy);
+  if (res != ncclSuccess) {
+    for (CommWork& w : all) {
+      w.comm->asyncError.store(res);
+      w.comm->lastError = lastThreadError();
+    }
+  }
+  return res;
+}
+
+}  // namespace
+
+bool inGroup() { return tGroup.depth > 0; }
+
+ncclResult_t groupStart() {
+  ++tGroup.depth;
+  return ncclSuccess;
+}
+
+void groupAddPendingInit(ncclComm_t comm) { tGroup.pendingInits.push_back(comm); }
+
+ncclResult_t groupEnd() {
+  if (tGroup.depth == 0)
+    return setError(ncclInvalidUsage, "ncclGroupEnd without a matching ncclGroupStart");
+  if (--tGroup.depth > 0) return ncclSuccess;
+  ncclResult_t res = ncclSuccess;
+  std::vector<ncclComm*> inits = std::move(tGroup.pendingInits);
+  tGroup.pendingInits.clear();
+  for (ncclComm* comm : inits) {
+    ncclResult_t r = waitCommReady(comm);
+    if (r != ncclSuccess && res == ncclSuccess) res = setError(r, "%s", comm->lastError.c_str());
+  }
+  std::vector<CommWork> work = std::move(tGroup.work);
+  tGroup.work.clear();
+  if (res != ncclSuccess || work.empty()) return res;
+  return execute(work);
+}
+
+ncclResult_t enqueueColl(ncclComm_t comm, const CollTask& task) {
+  if (inGroup()) {
+    workFor(tGroup.work, comm).colls.push_back(task);
+    return ncclSuccess;
+  }
+  std::vector<CommWork> work{CommWork{comm, {task}, {}}};
+  return execute(work);
+}
+
+ncclResult_t enqueueP2p(ncclComm_t comm, const P2pTask& task) {
+  if (inGroup()) {
+    workFor(tGroup.work, comm).p2p.push_back(task);
+    return ncclSuccess;
+  }
+  std::vector<CommWork> work{CommWork{comm, {}, {task}}};
+  return execute(work);
+}
+
+}  // namespace tccl

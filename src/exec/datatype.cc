@@ -1,0 +1,163 @@
+#include "exec/datatype.h"
+
+#include <array>
+#include <cmath>
+#include <cstring>
+
+namespace tccl {
+
+size_t dataTypeSize(ncclDataType_t type) {
+  switch (type) {
+    case ncclInt8: case ncclUint8: case ncclFloat8e4m3: case ncclFloat8e5m2: return 1;
+    case ncclFloat16: case ncclBfloat16: return 2;
+    case ncclInt32: case ncclUint32: case ncclFloat32: return 4;
+    case ncclInt64: case ncclUint64: case ncclFloat64: return 8;
+    default: return 0;
+  }
+}
+
+const char* dataTypeName(ncclDataType_t type) {
+  static const char* names[] = {"int8", "uint8", "int32", "uint32", "int64", "uint64",
+                                "half", "float", "double", "bfloat16", "f8e4m3", "f8e5m2"};
+  return type >= 0 && type < ncclNumTypes ? names[type] : "invalid";
+}
+
+bool isFloatingType(ncclDataType_t type) {
+  return type == ncclFloat16 || type == ncclFloat32 || type == ncclFloat64 || type == ncclBfloat16 ||
+         type == ncclFloat8e4m3 || type == ncclFloat8e5m2;
+}
+
+namespace {
+
+// A binary minifloat: sign, `E` exponent bits, `M` mantissa bits.
+template <int E, int M, bool kHasInf>
+struct Minifloat {
+  static constexpr int kBias = (1 << (E - 1)) - 1;
+  static constexpr int kExpBits = E;
+  static constexpr uint32_t kExpMask = (1u << E) - 1;
+  // e4m3 (OCP "FN") has no infinity: only S.1111.111 is NaN, so its top exponent is finite.
+  static constexpr uint32_t kMaxCode = kHasInf ? ((kExpMask - 1) << M) | ((1u << M) - 1)
+                                               : (kExpMask << M) | ((1u << M) - 2);
+  static constexpr uint32_t kNanCode = kHasInf ? (kExpMask << M) | (1u << (M - 1)) : (kExpMask << M) | ((1u << M) - 1);
+  static constexpr uint32_t kInfCode = kExpMask << M;
+
+  static double decodeMagnitude(uint32_t code) {
+    uint32_t e = (code >> M) & kExpMask, m = code & ((1u << M) - 1);
+    if (e == 0) return std::ldexp(static_cast<double>(m), 1 - kBias - M);
+    return std::ldexp(1.0 + std::ldexp(static_cast<double>(m), -M), static_cast<int>(e) - kBias);
+  }
+
+  static float decode(uint32_t v) {
+    uint32_t sign = v >> (E + M) & 1, code = v & ((1u << (E + M)) - 1);
+    uint32_t e = code >> M, m = code & ((1u << M) - 1);
+    float r;
+    if (kHasInf && e == kExpMask)
+      r = m ? NAN : INFINITY;
+    else if (!kHasInf && code == kNanCode)
+      r = NAN;
+    else
+      r = static_cast<float>(decodeMagnitude(code));
+    return sign ? -r : r;
+  }
+
+  // Round to nearest even; beyond the largest finite value: infinity or saturation.
+  static uint32_t encode(float f, bool saturate) {
+    uint32_t sign = std::signbit(f) ? 1u << (E + M) : 0;
+    if (std::isnan(f)) return sign | kNanCode;
+    double a = std::fabs(static_cast<double>(f));
+    double maxFinite = decodeMagnitude(kMaxCode);
+    if (std::isinf(a)) return sign | (saturate || !kHasInf ? kMaxCode : kInfCode);
+    uint32_t code;
+    const int emin = 1 - kBias;
+    if (a < std::ldexp(1.0, emin)) {
+      // Subnormal: a multiple of the quantum; nearbyint rounds half to even. A result of
+      // 2^M is exactly the smallest normal's code.
+      code = static_cast<uint32_t>(std::nearbyint(std::ldexp(a, M - emin)));
+    } else {
+      int ex;
+      std::frexp(a, &ex);
+      int e = ex - 1;
+      double mant = std::ldexp(a, -e);  // [1, 2)
+      uint32_t m = static_cast<uint32_t>(std::nearbyint((mant - 1.0) * (1 << M)));
+      if (m == (1u << M)) {
+        m = 0;
+        ++e;
+      }
+      if (e + kBias > static_cast<int>(kExpMask)) return sign | (saturate || !kHasInf ? kMaxCode : kInfCode);
+      code = (static_cast<uint32_t>(e + kBias) << M) | m;
+    }
+    if (code > kMaxCode || (a > maxFinite && decodeMagnitude(code) > maxFinite))
+      return sign | (saturate || !kHasInf ? kMaxCode : kInfCode);
+    return sign | code;
+  }
+};
+
+// Round-to-nearest-even on the float's own bits for results that are normal and finite in
+// the target format; everything else takes the exact slow path.
+template <typename Format, int M>
+uint32_t encodeFast(float f, bool saturate) {
+  constexpr int kBias = Format::kBias;
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 31) << (Format::kExpBits + M), absx = x & 0x7fffffffu;
+  constexpr uint32_t kMinNormal = static_cast<uint32_t>(127 - kBias + 1) << 23;
+  if (absx >= kMinNormal && absx < 0x7f800000u) {
+    constexpr int kShift = 23 - M;
+    const uint32_t rounded = absx + ((1u << (kShift - 1)) - 1) + ((absx >> kShift) & 1);
+    const uint32_t code = (rounded - (static_cast<uint32_t>(127 - kBias) << 23)) >> kShift;
+    if (code <= Format::kMaxCode) return sign | code;
+  }
+  return Format::encode(f, saturate);
+}
+
+using HalfFormat = Minifloat<5, 10, true>;
+using E4M3Format = Minifloat<4, 3, false>;
+using E5M2Format = Minifloat<5, 2, true>;
+
+template <typename Format, int kBits>
+std::array<float, 1 << kBits> decodeTable() {
+  std::array<float, 1 << kBits> t{};
+  for (uint32_t i = 0; i < t.size(); ++i) t[i] = Format::decode(i);
+  return t;
+}
+
+}  // namespace
+
+float halfToFloat(uint16_t h) {
+  static const auto table = decodeTable<HalfFormat, 16>();
+  return table[h];
+}
+
+uint16_t floatToHalf(float f) { return static_cast<uint16_t>(encodeFast<HalfFormat, 10>(f, false)); }
+
+float bf16ToFloat(uint16_t b) {
+  uint32_t x = static_cast<uint32_t>(b) << 16;
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}
+
+uint16_t floatToBf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+float fp8e4m3ToFloat(uint8_t v) {
+  static const auto table = decodeTable<E4M3Format, 8>();
+  return table[v];
+}
+uint8_t floatToFp8e4m3(float f) { return static_cast<uint8_t>(encodeFast<E4M3Format, 3>(f, true)); }
+float fp8e5m2ToFloat(uint8_t v) {
+  static const auto table = decodeTable<E5M2Format, 8>();
+  return table[v];
+}
+uint8_t floatToFp8e5m2(float f) { return static_cast<uint8_t>(encodeFast<E5M2Format, 2>(f, true)); }
+
+uint16_t floatToHalfExact(float f) { return static_cast<uint16_t>(HalfFormat::encode(f, false)); }
+uint8_t floatToFp8e4m3Exact(float f) { return static_cast<uint8_t>(E4M3Format::encode(f, true)); }
+uint8_t floatToFp8e5m2Exact(float f) { return static_cast<uint8_t>(E5M2Format::encode(f, true)); }
+
+}  // namespace tccl

@@ -1,0 +1,41 @@
+// What the executor runs: per lane, a sequence of data steps over at most one incoming and
+// one outgoing connection. Schedules (ring, p2p, tree) compile collectives into lanes; the
+// executor interprets them without knowing which collective, transport or device it runs.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "device/device_backend.h"
+
+namespace tccl {
+
+class Connection;
+
+struct Step {
+  const void* local = nullptr;  // this rank's input, if the step reads one
+  void* out = nullptr;          // this rank's output, if the step writes one
+  size_t count = 0;             // elements
+  bool recv = false;            // combine with the next slot from the lane's recv connection
+  bool send = false;            // write the result into the lane's send connection
+  bool scaleLocal = false;
+  bool finalize = false;
+};
+
+struct Lane {
+  Connection* recvConn = nullptr;
+  Connection* sendConn = nullptr;
+  std::vector<Step> steps;
+  size_t next = 0;  // first step not yet run
+  bool done() const { return next == steps.size(); }
+};
+
+// One collective (or one group's point-to-point traffic) on one communicator: lanes progress
+// independently and the program is done when all of them are.
+struct Program {
+  ReduceSpec spec;
+  size_t elemSize = 1;
+  std::vector<Lane> lanes;
+};
+
+}  // namespace tccl

@@ -1,0 +1,148 @@
+#include "exec/ring_schedule.h"
+
+#include <algorithm>
+
+namespace tccl {
+namespace {
+
+// Byte-addressed view of a user buffer.
+struct Buf {
+  const char* base;
+  size_t elemSize;
+  const char* at(size_t elem) const { return base ? base + elem * elemSize : nullptr; }
+  char* mut(size_t elem) const { return const_cast<char*>(at(elem)); }
+};
+
+int mod(int a, int n) { return ((a % n) + n) % n; }
+
+void addStep(Lane& lane, Step s) {
+  if (s.count > 0) lane.steps.push_back(s);
+}
+
+// Reduce-scatter then all-gather around the ring, one slice of n chunks at a time.
+void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
+                   size_t elemSize, Lane& lane) {
+  const int n = static_cast<int>(ring.order.size()), p = ring.position;
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  if (n == 1) {
+    addStep(lane, {in.at(lo), out.mut(lo), hi - lo, false, false, true, true});
+    return;
+  }
+  const size_t sliceElems = chunkElems * n;
+  for (size_t base = lo; base < hi; base += sliceElems) {
+    const size_t slice = std::min(sliceElems, hi - base);
+    auto start = [&](int c) { return base + slice * static_cast<size_t>(c) / n; };
+    auto len = [&](int c) { return start(c + 1) - start(c); };
+    auto chunk = [&](int c) { return mod(c, n); };
+    int c = chunk(p);
+    addStep(lane, {in.at(start(c)), nullptr, len(c), false, true, true, false});
+    for (int k = 1; k < n - 1; ++k) {
+      c = chunk(p - k);
+      addStep(lane, {in.at(start(c)), nullptr, len(c), true, true, true, false});
+    }
+    c = chunk(p + 1);
+    addStep(lane, {in.at(start(c)), out.mut(start(c)), len(c), true, true, true, true});
+    for (int j = 1; j < n - 1; ++j) {
+      c = chunk(p + 1 - j);
+      addStep(lane, {nullptr, out.mut(start(c)), len(c), true, true, false, false});
+    }
+    c = chunk(p + 2);
+    addStep(lane, {nullptr, out.mut(start(c)), len(c), true, false, false, false});
+  }
+}
+
+// A chain from the root (broadcast) or towards it (reduce), pipelined chunk by chunk.
+void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
+               size_t elemSize, Lane& lane) {
+  const int n = static_cast<int>(ring.order.size());
+  const int rootPos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), a.root) - ring.order.begin());
+  const bool reduce = a.kind == CollKind::kReduce;
+  // Broadcast flows root -> root+1 -> ...; reduce flows root+1 -> ... -> root.
+  const int d = reduce ? mod(ring.position - rootPos - 1, n) : mod(ring.position - rootPos, n);
+  const bool first = d == 0, last = d == n - 1;
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  for (size_t b = lo; b < hi; b += chunkElems) {
+    const size_t len = std::min(chunkElems, hi - b);
+    Step s;
+    s.count = len;
+    s.recv = !first;
+    s.send = !last;
+    if (reduce) {
+      s.local = in.at(b);
+      s.scaleLocal = true;
+      if (last) {
+        s.out = out.mut(b);
+        s.finalize = true;
+      }
+    } else if (first) {
+      s.local = in.at(b);
+      if (out.at(b) != in.at(b)) s.out = out.mut(b);
+    } else {
+      s.out = out.mut(b);
+    }
+    addStep(lane, s);
+  }
+}
+
+void allGatherLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
+                   size_t elemSize, Lane& lane) {
+  const int n = static_cast<int>(ring.order.size()), p = ring.position;
+  const size_t block = a.count;
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  for (size_t b = lo; b < hi; b += chunkElems) {
+    const size_t len = std::min(chunkElems, hi - b);
+    char* own = out.mut(blockOf(p) + b);
+    addStep(lane, {in.at(b), own == in.at(b) ? nullptr : own, len, false, n > 1, false, false});
+    for (int k = 1; k < n; ++k)
+      addStep(lane, {nullptr, out.mut(blockOf(p - k) + b), len, true, k < n - 1, false, false});
+  }
+}
+
+void reduceScatterLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi,
+                       size_t chunkElems, size_t elemSize, Lane& lane) {
+  const int n = static_cast<int>(ring.order.size()), p = ring.position;
+  const size_t block = a.count;
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  for (size_t b = lo; b < hi; b += chunkElems) {
+    const size_t len = std::min(chunkElems, hi - b);
+    for (int k = 0; k < n - 1; ++k)
+      addStep(lane, {in.at(blockOf(p - k - 1) + b), nullptr, len, k > 0, true, true, false});
+    addStep(lane, {in.at(blockOf(p) + b), out.mut(b), len, n > 1, false, true, true});
+  }
+}
+
+}  // namespace
+
+void buildRingProgram(const CollArgs& args, const std::vector<RingView>& rings, size_t chunkElems,
+                      Program* program) {
+  const size_t nch = rings.size();
+  chunkElems = std::max<size_t>(chunkElems, 1);
+  for (size_t c = 0; c < nch; ++c) {
+    const RingView& ring = rings[c];
+    Lane lane;
+    lane.recvConn = ring.recv;
+    lane.sendConn = ring.send;
+    // Each channel takes a contiguous share: of the whole buffer, or of every rank's block.
+    const size_t lo = args.count * c / nch, hi = args.count * (c + 1) / nch;
+    switch (args.kind) {
+      case CollKind::kAllReduce:
+        allReduceLane(args, ring, lo, hi, chunkElems, program->elemSize, lane);
+        break;
+      case CollKind::kBroadcast:
+      case CollKind::kReduce:
+        chainLane(args, ring, lo, hi, chunkElems, program->elemSize, lane);
+        break;
+      case CollKind::kAllGather:
+        allGatherLane(args, ring, lo, hi, chunkElems, program->elemSize, lane);
+        break;
+      case CollKind::kReduceScatter:
+        reduceScatterLane(args, ring, lo, hi, chunkElems, program->elemSize, lane);
+        break;
+    }
+    program->lanes.push_back(std::move(lane));
+  }
+}
+
+}  // namespace tccl

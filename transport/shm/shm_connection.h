@@ -1,0 +1,25 @@
+// The shared-memory hop: a slot FIFO in a POSIX shm segment that the sender creates (bound
+// to the NUMA node the hop names) and the receiver maps. Works between any two processes of
+// one machine, including a rank and itself.
+#pragma once
+
+#include <memory>
+
+#include "core/bootstrap.h"
+#include "transport/connection.h"
+
+namespace tccl {
+
+struct ShmConnectionSpec {
+  size_t slotBytes = 1 << 20;
+  int nSlots = 4;
+  int numaNode = -1;  // bind the buffer here (a host-bounce hop); -1: first touch
+  uint32_t tag = 0;   // distinguishes connections between the same two ranks
+};
+
+ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec,
+                            std::unique_ptr<Connection>* out);
+ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec,
+                            std::unique_ptr<Connection>* out);
+
+}  // namespace tccl

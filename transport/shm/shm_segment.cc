@@ -1,0 +1,101 @@
+#include "transport/shm/shm_segment.h"
+
+#include <fcntl.h>
+#include <hwloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/socket.h"
+
+namespace tccl {
+
+ShmSegment& ShmSegment::operator=(ShmSegment&& o) noexcept {
+  if (this != &o) {
+    this->~ShmSegment();
+    data_ = o.data_;
+    size_ = o.size_;
+    name_ = std::move(o.name_);
+    linked_ = o.linked_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+    o.linked_ = false;
+  }
+  return *this;
+}
+
+ShmSegment::~ShmSegment() {
+  if (data_) munmap(data_, size_);
+  data_ = nullptr;
+  if (linked_) shm_unlink(name_.c_str());
+}
+
+void ShmSegment::unlink() {
+  if (!name_.empty()) shm_unlink(name_.c_str());
+  linked_ = false;
+}
+
+static void bindToNuma(void* data, size_t bytes, int numaNode) {
+  hwloc_topology_t topo;
+  if (hwloc_topology_init(&topo) != 0) return;
+  if (hwloc_topology_load(topo) == 0) {
+    hwloc_obj_t node = hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode));
+    if (node && hwloc_set_area_membind(topo, data, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
+                                       HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) == 0)
+      INFO(kLogShm, "shm segment of %zu bytes bound to NUMA node %d", bytes, numaNode);
+    else
+      INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode,
+           node ? strerror(errno) : "no such node");
+  }
+  hwloc_topology_destroy(topo);
+}
+
+ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode, ShmSegment* out) {
+  int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) return setError(ncclSystemError, "shm_open(%s): %s", name.c_str(), strerror(errno));
+  Fd guard(fd);
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    shm_unlink(name.c_str());
+    return setError(ncclSystemError, "cannot size shared memory %s to %zu bytes: %s (is /dev/shm full?)",
+                    name.c_str(), bytes, strerror(errno));
+  }
+  void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    shm_unlink(name.c_str());
+    return setError(ncclSystemError, "mmap(%s, %zu): %s", name.c_str(), bytes, strerror(errno));
+  }
+  ShmSegment seg;
+  seg.data_ = data;
+  seg.size_ = bytes;
+  seg.name_ = name;
+  seg.linked_ = true;
+  if (numaNode >= 0) bindToNuma(data, bytes, numaNode);
+  *out = std::move(seg);
+  return ncclSuccess;
+}
+
+ncclResult_t ShmSegment::open(const std::string& name, size_t bytes, ShmSegment* out) {
+  int fd = shm_open(name.c_str(), O_RDWR, 0600);
+  if (fd < 0) return setError(ncclSystemError, "shm_open(%s): %s", name.c_str(), strerror(errno));
+  Fd guard(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) < bytes)
+    return setError(ncclSystemError, "shared memory %s is smaller than the expected %zu bytes",
+                    name.c_str(), bytes);
+  void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED)
+    return setError(ncclSystemError, "mmap(%s, %zu): %s", name.c_str(), bytes, strerror(errno));
+  ShmSegment seg;
+  seg.data_ = data;
+  seg.size_ = bytes;
+  seg.name_ = name;
+  *out = std::move(seg);
+  return ncclSuccess;
+}
+
+}  // namespace tccl
