@@ -92,72 +92,23 @@ struct Minifloat {
   }
 };
 
-// Round-to-nearest-even on the float's own bits for results that are normal and finite in
-// the target format; everything else takes the exact slow path.
-template <typename Format, int M>
-uint32_t encodeFast(float f, bool saturate) {
-  constexpr int kBias = Format::kBias;
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  const uint32_t sign = (x >> 31) << (Format::kExpBits + M), absx = x & 0x7fffffffu;
-  constexpr uint32_t kMinNormal = static_cast<uint32_t>(127 - kBias + 1) << 23;
-  if (absx >= kMinNormal && absx < 0x7f800000u) {
-    constexpr int kShift = 23 - M;
-    const uint32_t rounded = absx + ((1u << (kShift - 1)) - 1) + ((absx >> kShift) & 1);
-    const uint32_t code = (rounded - (static_cast<uint32_t>(127 - kBias) << 23)) >> kShift;
-    if (code <= Format::kMaxCode) return sign | code;
-  }
-  return Format::encode(f, saturate);
-}
-
 using HalfFormat = Minifloat<5, 10, true>;
 using E4M3Format = Minifloat<4, 3, false>;
 using E5M2Format = Minifloat<5, 2, true>;
 
-template <typename Format, int kBits>
-std::array<float, 1 << kBits> decodeTable() {
-  std::array<float, 1 << kBits> t{};
-  for (uint32_t i = 0; i < t.size(); ++i) t[i] = Format::decode(i);
-  return t;
-}
-
 }  // namespace
 
-float halfToFloat(uint16_t h) {
-  static const auto table = decodeTable<HalfFormat, 16>();
-  return table[h];
-}
-
-uint16_t floatToHalf(float f) { return static_cast<uint16_t>(encodeFast<HalfFormat, 10>(f, false)); }
-
-float bf16ToFloat(uint16_t b) {
-  uint32_t x = static_cast<uint32_t>(b) << 16;
-  float f;
-  memcpy(&f, &x, 4);
-  return f;
-}
-
-uint16_t floatToBf16(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
-  x += 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
-}
-
-float fp8e4m3ToFloat(uint8_t v) {
-  static const auto table = decodeTable<E4M3Format, 8>();
-  return table[v];
-}
-uint8_t floatToFp8e4m3(float f) { return static_cast<uint8_t>(encodeFast<E4M3Format, 3>(f, true)); }
-float fp8e5m2ToFloat(uint8_t v) {
-  static const auto table = decodeTable<E5M2Format, 8>();
-  return table[v];
-}
-uint8_t floatToFp8e5m2(float f) { return static_cast<uint8_t>(encodeFast<E5M2Format, 2>(f, true)); }
+namespace detail {
+uint32_t encodeHalfSlow(float f) { return HalfFormat::encode(f, false); }
+uint32_t encodeE4M3Slow(float f) { return E4M3Format::encode(f, true); }
+uint32_t encodeE5M2Slow(float f) { return E5M2Format::encode(f, true); }
+}  // namespace detail
 
 uint16_t floatToHalfExact(float f) { return static_cast<uint16_t>(HalfFormat::encode(f, false)); }
 uint8_t floatToFp8e4m3Exact(float f) { return static_cast<uint8_t>(E4M3Format::encode(f, true)); }
 uint8_t floatToFp8e5m2Exact(float f) { return static_cast<uint8_t>(E5M2Format::encode(f, true)); }
+float halfToFloatExact(uint16_t h) { return HalfFormat::decode(h); }
+float fp8e4m3ToFloatExact(uint8_t v) { return E4M3Format::decode(v); }
+float fp8e5m2ToFloatExact(uint8_t v) { return E5M2Format::decode(v); }
 
 }  // namespace tccl

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -40,20 +41,41 @@ void ShmSegment::unlink() {
   linked_ = false;
 }
 
-static void bindToNuma(void* data, size_t bytes, int numaNode) {
-  hwloc_topology_t topo;
-  if (hwloc_topology_init(&topo) != 0) return;
-  if (hwloc_topology_load(topo) == 0) {
-    hwloc_obj_t node = hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode));
-    if (node && hwloc_set_area_membind(topo, data, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
-                                       HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) == 0)
-      INFO(kLogShm, "shm segment of %zu bytes bound to NUMA node %d", bytes, numaNode);
-    else
-      INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode,
-           node ? strerror(errno) : "no such node");
-  }
-  hwloc_topology_destroy(topo);
+namespace {
+// One hwloc topology per process: loading it takes milliseconds.
+hwloc_topology_t machineTopology() {
+  static hwloc_topology_t topo = [] {
+    hwloc_topology_t t = nullptr;
+    if (hwloc_topology_init(&t) != 0) return static_cast<hwloc_topology_t>(nullptr);
+    if (hwloc_topology_load(t) != 0) {
+      hwloc_topology_destroy(t);
+      return static_cast<hwloc_topology_t>(nullptr);
+    }
+    return t;
+  }();
+  return topo;
 }
+
+void bindToNuma(void* data, size_t bytes, int numaNode) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  hwloc_topology_t topo = machineTopology();
+  hwloc_obj_t node = topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
+  if (!node) {
+    static bool told = false;
+    if (!told)
+      INFO(kLogShm | kLogTccl, "this machine has no NUMA node %d: host-bounce buffer placement is simulated",
+           numaNode);
+    told = true;
+    return;
+  }
+  if (hwloc_set_area_membind(topo, data, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
+                             HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) == 0)
+    INFO(kLogShm, "shm segment of %zu bytes bound to NUMA node %d", bytes, numaNode);
+  else
+    INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode, strerror(errno));
+}
+}  // namespace
 
 ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode, ShmSegment* out) {
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);

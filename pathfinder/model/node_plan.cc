@@ -1,0 +1,34 @@
+#include "model/node_plan.h"
+
+namespace tccl::pathfinder {
+
+std::vector<Transfer> channelTransfers(const db::Channel& ch, bool chained, const Hop& entry,
+                                       const Hop& exit) {
+  std::vector<Transfer> out;
+  const int n = static_cast<int>(ch.order.size());
+  if (chained) {
+    out.push_back({entry, -1, ch.order.front()});
+    for (int i = 0; i + 1 < n; ++i) out.push_back({ch.hops[i], ch.order[i], ch.order[i + 1]});
+    out.push_back({exit, ch.order.back(), -1});
+  } else if (n >= 2) {
+    for (int i = 0; i < n; ++i) out.push_back({ch.hops[i], ch.order[i], ch.order[(i + 1) % n]});
+  }
+  return out;
+}
+
+std::vector<Transfer> planTransfers(const NodePlan& plan) {
+  std::vector<Transfer> all;
+  for (const db::Channel& ch : plan.channels) {
+    std::vector<Transfer> t = channelTransfers(ch, plan.chained, plan.entry, plan.exit);
+    all.insert(all.end(), t.begin(), t.end());
+  }
+  return all;
+}
+
+double planGbps(Profiler& profiler, const NodePlan& plan) {
+  std::vector<Transfer> all = planTransfers(plan);
+  if (all.empty()) return 0;
+  return static_cast<double>(plan.channels.size()) * profiler.bottleneck(all);
+}
+
+}  // namespace tccl::pathfinder

@@ -1,0 +1,120 @@
+// Through the public NCCL API of libtccl.so, with device buffers and a user stream: N ranks
+// (forked, all on GPU 0) run AllReduce, AllGather, ReduceScatter, Broadcast and Send/Recv
+// and check the values; rank 0 prints busbw of a large AllReduce. Needs TCCL_DEVICE=cuda.
+//   tccl_gpu_api_check [nranks]
+#include <cuda_runtime.h>
+#include <nccl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/forked_ranks.h"
+
+namespace {
+
+#define CHECK(cond, ...) \
+  do {                   \
+    if (!(cond)) {       \
+      say(__VA_ARGS__);  \
+      return 1;          \
+    }                    \
+  } while (0)
+
+int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
+  auto say = [&](const char* fmt, auto... a) {
+    char line[512];
+    int len = snprintf(line, sizeof(line), fmt, a...);
+    (void)!write(fd, line, static_cast<size_t>(len));
+    (void)!write(fd, "\n", 1);
+  };
+  CHECK(cudaSetDevice(0) == cudaSuccess, "cudaSetDevice failed");
+  ncclComm_t comm;
+  ncclResult_t r = ncclCommInitRank(&comm, n, id, rank);
+  CHECK(r == ncclSuccess, "init: %s: %s", ncclGetErrorString(r), ncclGetLastError(nullptr));
+  cudaStream_t s;
+  cudaStreamCreate(&s);
+  const size_t count = (8 << 20) + 7;
+  float *in, *out;
+  cudaMalloc(&in, count * n * sizeof(float));
+  cudaMalloc(&out, count * n * sizeof(float));
+  std::vector<float> h(count * n);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = float((rank + 1) * (i % 11));
+  cudaMemcpy(in, h.data(), h.size() * 4, cudaMemcpyHostToDevice);
+  auto fetch = [&](size_t elems) {
+    std::vector<float> v(elems);
+    cudaMemcpyAsync(v.data(), out, elems * 4, cudaMemcpyDeviceToHost, s);
+    cudaStreamSynchronize(s);
+    return v;
+  };
+  const float sum = n * (n + 1) / 2.0f;
+  r = ncclAllReduce(in, out, count, ncclFloat, ncclSum, comm, s);
+  CHECK(r == ncclSuccess, "allreduce: %s", ncclGetLastError(comm));
+  auto v = fetch(count);
+  for (size_t i = 0; i < count; ++i)
+    CHECK(v[i] == sum * (i % 11), "allreduce: element %zu is %g", i, v[i]);
+  r = ncclAllGather(in, out, count, ncclFloat, comm, s);
+  CHECK(r == ncclSuccess, "allgather: %s", ncclGetLastError(comm));
+  v = fetch(count * n);
+  for (size_t i = 0; i < count * n; ++i)
+    CHECK(v[i] == float((i / count + 1) * ((i % count) % 11)), "allgather: element %zu is %g", i,
+          v[i]);
+  r = ncclReduceScatter(in, out, count, ncclFloat, ncclSum, comm, s);
+  CHECK(r == ncclSuccess, "reducescatter: %s", ncclGetLastError(comm));
+  v = fetch(count);
+  for (size_t i = 0; i < count; ++i)
+    CHECK(v[i] == sum * ((rank * count + i) % 11), "reducescatter: element %zu is %g", i, v[i]);
+  r = ncclBroadcast(in, out, count, ncclFloat, n - 1, comm, s);
+  CHECK(r == ncclSuccess, "broadcast: %s", ncclGetLastError(comm));
+  v = fetch(count);
+  for (size_t i = 0; i < count; ++i)
+    CHECK(v[i] == float(n * (i % 11)), "broadcast: element %zu is %g", i, v[i]);
+  ncclGroupStart();
+  ncclSend(in, count, ncclFloat, (rank + 1) % n, comm, s);
+  ncclRecv(out, count, ncclFloat, (rank + n - 1) % n, comm, s);
+  r = ncclGroupEnd();
+  CHECK(r == ncclSuccess, "sendrecv: %s", ncclGetLastError(comm));
+  v = fetch(count);
+  const int from = (rank + n - 1) % n;
+  for (size_t i = 0; i < count; ++i)
+    CHECK(v[i] == float((from + 1) * (i % 11)), "sendrecv: element %zu is %g", i, v[i]);
+  // Timing: the calls must return before the GPU work; the stream orders it.
+  const int iters = 10;
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  cudaEventRecord(a, s);
+  for (int i = 0; i < iters; ++i) ncclAllReduce(in, out, count, ncclFloat, ncclSum, comm, s);
+  cudaEventRecord(b, s);
+  cudaEventSynchronize(b);
+  float ms = 0;
+  cudaEventElapsedTime(&ms, a, b);
+  const double algbw = count * 4.0 * iters / (ms / 1e3) / 1e9;
+  ncclResult_t async = ncclSuccess;
+  ncclCommGetAsyncError(comm, &async);
+  CHECK(async == ncclSuccess, "async error: %s", ncclGetLastError(comm));
+  if (rank == 0)
+    say("API_RESULT ranks=%d allreduce bytes=%zu algbw=%.2f busbw=%.2f", n, count * 4, algbw,
+        algbw * 2 * (n - 1) / n);
+  ncclCommDestroy(comm);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? atoi(argv[1]) : 2;
+  auto outcomes = tccl::test::runForkedRanks(n, rankMain);
+  int rc = outcomes.empty() ? 1 : 0;
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    fputs(outcomes[r].report.c_str(), stdout);
+    if (outcomes[r].exitCode != 0) {
+      printf("RANK %zu exit %d\n", r, outcomes[r].exitCode);
+      rc = 1;
+    }
+  }
+  return rc;
+}

@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tiny_topology.h"
+#include "topo/topology.h"
+
+namespace tccl::topo {
+namespace {
+
+using nlohmann::json;
+using pathfinder::testing::tinyTopologyJson;
+
+// Parses the tiny topology after `edit`, expecting a rejection; returns the message.
+template <typename Edit>
+std::string rejection(Edit edit) {
+  json doc = json::parse(tinyTopologyJson());
+  edit(doc);
+  LoadedTopology loaded = parseTopology(doc.dump(), "bad.json");
+  EXPECT_FALSE(loaded.topology.has_value());
+  return loaded.error;
+}
+
+TEST(TopologyLoader, TinyTopologyLoads) {
+  LoadedTopology loaded = parseTopology(tinyTopologyJson(), "tiny.json");
+  ASSERT_TRUE(loaded.topology) << loaded.error;
+  const Topology& t = *loaded.topology;
+  EXPECT_EQ(t.gpus.size(), 3u);
+  EXPECT_EQ(t.pcie[1].numa, 0);  // a switch inherits its root port's NUMA node
+  EXPECT_EQ(gpuNuma(t, 2), 1);
+  EXPECT_TRUE(shareSwitch(t, 0, 1));
+  EXPECT_FALSE(shareSwitch(t, 0, 2));
+  NodeSignature sig = signatureOf(t);
+  EXPECT_EQ(sig.numaCount, 2);
+  ASSERT_EQ(sig.gpus.size(), 3u);
+  EXPECT_EQ(sig.gpus[2].busId, "0000:81:00.0");
+  EXPECT_EQ(sig.nics[0].numa, 1);
+}
+
+TEST(TopologyLoader, ShippedTopologiesLoadWithTheirFacts) {
+  const std::map<std::string, std::vector<int>> gpuNumas{
+      {"amd-v100", {3, 1, 1, 0}}, {"amd-3090", {3, 1, 1, 0}}, {"intel-v100", {0, 0, 2, 2}}};
+  const std::map<std::string, int> nicNuma{{"amd-v100", 0}, {"amd-3090", 0}, {"intel-v100", 1}};
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TCCL_TOPOLOGY_DIR)) {
+    LoadedTopology loaded = loadTopologyFile(entry.path().string());
+    ASSERT_TRUE(loaded.topology) << loaded.error;
+    const Topology& t = *loaded.topology;
+    EXPECT_EQ(t.name, entry.path().stem().string());
+    EXPECT_FALSE(t.measured.empty()) << t.name;
+    EXPECT_FALSE(t.illustrative.empty()) << t.name;
+    if (auto it = gpuNumas.find(t.name); it != gpuNumas.end()) {
+      EXPECT_EQ(t.numaNodes.size(), 4u);
+      for (size_t g = 0; g < it->second.size(); ++g) EXPECT_EQ(gpuNuma(t, g), it->second[g]);
+      EXPECT_EQ(t.nics.at(0).numa, nicNuma.at(t.name));
+    }
+    ++files;
+  }
+  EXPECT_GE(files, 5);
+}
+
+TEST(TopologyLoader, RejectsMissingField) {
+  std::string e = rejection([](json& d) { d["gpus"][1].erase("up_gbps"); });
+  EXPECT_EQ(e, "bad.json: gpus[1]: missing field 'up_gbps'");
+  e = rejection([](json& d) { d.erase("numa_nodes"); });
+  EXPECT_EQ(e, "bad.json: (top level): missing field 'numa_nodes'");
+}
+
+TEST(TopologyLoader, RejectsCycleInPcieTree) {
+  std::string e = rejection([](json& d) {
+    d["pcie"].push_back(
+        {{"id", "swA"}, {"type", "switch"}, {"parent", "swB"}, {"up_gbps", 1}, {"down_gbps", 1}});
+    d["pcie"].push_back(
+        {{"id", "swB"}, {"type", "switch"}, {"parent", "swA"}, {"up_gbps", 1}, {"down_gbps", 1}});
+  });
+  EXPECT_EQ(e, "bad.json: pcie[3].parent: cycle in the PCIe tree: swA -> swB -> swA");
+  e = rejection([](json& d) { d["pcie"][1]["parent"] = "sw0"; });
+  EXPECT_EQ(e, "bad.json: pcie[1].parent: cycle in the PCIe tree: sw0 -> sw0");
+}
+
+TEST(TopologyLoader, RejectsGpuOnMissingNumaNode) {
+  std::string e = rejection([](json& d) { d["gpus"][2]["numa"] = 7; });
+  EXPECT_EQ(e, "bad.json: gpus[2].numa: NUMA node 7 does not exist (the node has 2)");
+  e = rejection([](json& d) { d["gpus"][2]["numa"] = 0; });  // exists, but not where its port is
+  EXPECT_NE(
+      e.find("gpus[2].numa: GPU is on NUMA node 0 but its PCIe parent 'rp1' is on NUMA node 1"),
+      std::string::npos)
+      << e;
+}
+
+TEST(TopologyLoader, RejectsZeroOrNegativeCapacity) {
+  std::string e = rejection([](json& d) { d["pcie"][1]["up_gbps"] = 0; });
+  EXPECT_EQ(e, "bad.json: pcie[1].up_gbps: capacity must be positive, got 0");
+  e = rejection([](json& d) { d["numa_nodes"][0]["memory_gbps"] = -3.5; });
+  EXPECT_EQ(e, "bad.json: numa_nodes[0].memory_gbps: capacity must be positive, got -3.5");
+}
+
+TEST(TopologyLoader, RejectsUnknownCongestionRule) {
+  std::string e = rejection([](json& d) {
+    d["congestion_rules"] = json::array(
+        {{{"rule", "p2p_across_numa"}, {"factor", 0.5}}, {{"rule", "amd_magic"}, {"factor", 0.5}}});
+  });
+  EXPECT_NE(
+      e.find("bad.json: congestion_rules[1].rule: unknown congestion rule 'amd_magic' (known: "),
+      std::string::npos)
+      << e;
+  e = rejection([](json& d) {
+    d["congestion_rules"] = json::array({{{"rule", "p2p_across_numa"}, {"factr", 0.5}}});
+  });
+  EXPECT_EQ(e, "bad.json: congestion_rules[0].factr: unknown field");
+  e = rejection([](json& d) {
+    d["congestion_rules"] = json::array({{{"rule", "p2p_across_numa"}, {"factor", 1.5}}});
+  });
+  EXPECT_EQ(e, "bad.json: congestion_rules[0].factor: must be in (0, 1], got 1.5");
+}
+
+TEST(TopologyLoader, FileErrorsNameTheFile) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("tccl-bad-topology-" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream out(path);
+    out << "{ \"name\": ";
+  }
+  LoadedTopology loaded = loadTopologyFile(path.string());
+  std::filesystem::remove(path);
+  EXPECT_FALSE(loaded.topology);
+  EXPECT_EQ(loaded.error.rfind(path.filename().string() + ": not valid JSON", 0), 0u)
+      << loaded.error;
+  EXPECT_NE(loadTopologyFile("/nonexistent/x.json").error.find("cannot open"), std::string::npos);
+}
+
+TEST(TopologyLoader, LiveDiscoveryDescribesThisMachine) {
+  LoadedTopology live = discoverLiveTopology();
+  ASSERT_TRUE(live.topology) << live.error;
+  EXPECT_GE(live.topology->numaNodes.size(), 1u);
+  EXPECT_EQ(signatureOf(*live.topology).numaCount,
+            static_cast<int>(live.topology->numaNodes.size()));
+}
+
+}  // namespace
+}  // namespace tccl::topo
