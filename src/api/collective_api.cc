@@ -1,4 +1,6 @@
 // Collectives: argument checks, then a task for the current group.
+#include <cstring>
+
 #include "api/api.h"
 #include "core/communicator.h"
 #include "core/error.h"
@@ -122,9 +124,13 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count, nc
     TCCL_CHECK(checkCount(count, comm->nranks, datatype, fn));
     TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
-    if (sendbuff == recvbuff && count > 0)
-      return setError(ncclInvalidArgument, "%s: in-place operation is not supported (sendbuff == recvbuff)", fn);
     const size_t bytes = count * dataTypeSize(datatype);
+    if (sendbuff == recvbuff && count > 0) {
+      // In place: the blocks we send would be overwritten by the ones we receive.
+      void* staged = groupScratch(bytes * comm->nranks);
+      memcpy(staged, sendbuff, bytes * comm->nranks);
+      sendbuff = staged;
+    }
     for (int peer = 0; peer < comm->nranks; ++peer) {
       TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count, datatype, peer));
       TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype, peer));

@@ -44,7 +44,7 @@ ncclResult_t gatherRankInfo(ncclComm* comm) {
   me.hostHash = hostHash();
   me.physHostHash = physicalHostHash();
   me.pid = getpid();
-  me.cudaDev = comm->cudaDev;
+  me.cudaDev = comm->cudaDev;  // -1 until known
   comm->ranks.assign(comm->nranks, RankInfo{});
   comm->ranks[comm->rank] = me;
   TCCL_CHECK(comm->bootstrap->allGather(comm->ranks.data(), sizeof(RankInfo)));
@@ -81,6 +81,15 @@ ncclResult_t connectRings(ncclComm* comm) {
     spec.numaNode = recvHop.kind == HopKind::kHostBounce ? recvHop.numa : -1;
     TCCL_CHECK(shmConnectRecv(*comm->bootstrap, prev, spec, &comm->channels[c].recv));
   }
+  for (size_t c = 0; c < comm->plan.rings.size(); ++c) {
+    const Ring& ring = comm->plan.rings[c];
+    const int n = static_cast<int>(ring.order.size());
+    if (n == 1) continue;
+    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
+    ShmConnectionSpec spec;
+    spec.tag = kRingTagBase + static_cast<uint32_t>(c);
+    TCCL_CHECK(shmAwaitReceiver(*comm->bootstrap, ring.order[(pos + 1) % n], spec));
+  }
   return ncclSuccess;
 }
 
@@ -91,6 +100,7 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   TCCL_CHECK(Bootstrap::create(id, comm->rank, comm->nranks,
                                static_cast<double>(comm->env.bootstrapTimeoutSec), &comm->bootstrap));
   TCCL_CHECK(gatherRankInfo(comm));
+  if (comm->cudaDev < 0) comm->cudaDev = comm->shape.localRankOf[comm->rank];
   TCCL_CHECK(setupPlan(comm));
   TCCL_CHECK(connectRings(comm));
   logPlan(comm);
@@ -123,7 +133,7 @@ ncclResult_t checkConfig(const ncclConfig_t* config) {
 }
 
 ncclResult_t commInitRank(ncclComm_t* out, int nranks, const ncclUniqueId& id, int rank,
-                          const ncclConfig_t* config) {
+                          const ncclConfig_t* config, int cudaDev) {
   if (!out) return setError(ncclInvalidArgument, "comm is NULL");
   *out = nullptr;
   if (nranks < 1 || nranks > kMaxRanks)
@@ -140,9 +150,7 @@ ncclResult_t commInitRank(ncclComm_t* out, int nranks, const ncclUniqueId& id, i
   comm->config = config ? *config : ncclConfig_t(NCCL_CONFIG_INITIALIZER);
   comm->blocking = !(config && config->blocking == 0);
   if (config && config->commName) comm->commName = config->commName;
-  int64_t dev = 0;
-  (void)envInt("TCCL_CUDA_DEVICE", 0, 0, 1 << 16, &dev);
-  comm->cudaDev = static_cast<int>(dev);
+  comm->cudaDev = cudaDev;
   ncclComm* raw = comm.release();  // owned by the registry until ncclCommDestroy
   registerComm(raw);
   *out = raw;
@@ -178,8 +186,7 @@ ncclResult_t commInitAll(ncclComm_t* comms, int ndev, const int* devlist) {
   TCCL_CHECK(groupStart());
   ncclResult_t res = ncclSuccess;
   for (int i = 0; i < ndev && res == ncclSuccess; ++i) {
-    res = commInitRank(&comms[i], ndev, id, i, nullptr);
-    if (res == ncclSuccess && comms[i]) comms[i]->cudaDev = devlist ? devlist[i] : i;
+    res = commInitRank(&comms[i], ndev, id, i, nullptr, devlist ? devlist[i] : i);
   }
   ncclResult_t endRes = groupEnd();
   return res != ncclSuccess ? res : endRes;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "core/communicator.h"
@@ -26,6 +27,7 @@ struct GroupState {
   int depth = 0;
   std::vector<CommWork> work;
   std::vector<ncclComm*> pendingInits;
+  std::vector<std::unique_ptr<char[]>> scratch;
 };
 thread_local GroupState tGroup;
 
@@ -47,6 +49,7 @@ ShmConnectionSpec p2pSpec(const ncclComm* comm) {
 // Every send side first, for all communicators, then every receive side: a receive waits for
 // its peer's send side, which may be this very thread (several ranks in one group).
 ncclResult_t connectP2p(std::vector<CommWork>& all) {
+  std::vector<std::pair<ncclComm*, int>> newSends;
   for (CommWork& w : all)
     for (const P2pTask& t : w.p2p)
       if (t.isSend && !w.comm->p2pSend.count(t.peer)) {
@@ -56,11 +59,13 @@ ncclResult_t connectP2p(std::vector<CommWork>& all) {
                           "is not available yet",
                           w.comm->rank, t.peer);
         TCCL_CHECK(shmConnectSend(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pSend[t.peer]));
+        newSends.emplace_back(w.comm, t.peer);
       }
   for (CommWork& w : all)
     for (const P2pTask& t : w.p2p)
       if (!t.isSend && !w.comm->p2pRecv.count(t.peer))
         TCCL_CHECK(shmConnectRecv(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pRecv[t.peer]));
+  for (auto [comm, peer] : newSends) TCCL_CHECK(shmAwaitReceiver(*comm->bootstrap, peer, p2pSpec(comm)));
   return ncclSuccess;
 }
 
@@ -157,6 +162,11 @@ ncclResult_t groupStart() {
 
 void groupAddPendingInit(ncclComm_t comm) { tGroup.pendingInits.push_back(comm); }
 
+void* groupScratch(size_t bytes) {
+  tGroup.scratch.push_back(std::make_unique<char[]>(bytes));
+  return tGroup.scratch.back().get();
+}
+
 ncclResult_t groupEnd() {
   if (tGroup.depth == 0)
     return setError(ncclInvalidUsage, "ncclGroupEnd without a matching ncclGroupStart");
@@ -170,6 +180,8 @@ ncclResult_t groupEnd() {
   }
   std::vector<CommWork> work = std::move(tGroup.work);
   tGroup.work.clear();
+  auto scratch = std::move(tGroup.scratch);
+  tGroup.scratch.clear();
   if (res != ncclSuccess || work.empty()) return res;
   return execute(work);
 }

@@ -238,8 +238,9 @@ void runCase(RankContext& ctx, const Case& c) {
     }
     case kAlltoAll: {
       // Block j of rank r's input holds pattern values offset by j, so misrouted blocks show.
-      for (int j = 0; j < n; ++j) fillInput(c, me, blockPtr(send, j), c.count, j);
-      res = ncclAlltoAll(send, recv, c.count, c.type, ctx.comm, nullptr);
+      char* in = c.inPlace ? recv : send;
+      for (int j = 0; j < n; ++j) fillInput(c, me, blockPtr(in, j), c.count, j);
+      res = ncclAlltoAll(in, recv, c.count, c.type, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
       for (int r = 0; r < n; ++r)
         checkBlock(ctx, c, blockPtr(recv, r), c.count, me, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
@@ -293,7 +294,7 @@ std::vector<Case> buildCases(int nranks, bool large) {
       for (int op = 0; op < nOps; ++op)
         for (size_t count : counts)
           for (bool inPlace : {false, true}) {
-            if ((coll == kAlltoAll || coll == kSendRecv) && inPlace) continue;
+            if (coll == kSendRecv && inPlace) continue;
             int root = nranks - 1 - static_cast<int>(count % nranks);
             cases.push_back(Case{static_cast<Coll>(coll), static_cast<ncclDataType_t>(t), static_cast<Op>(op), count, inPlace, root});
           }

@@ -18,6 +18,7 @@ namespace {
 constexpr uint32_t kFifoMagic = 0x7CC1F1F0;
 constexpr int kMaxSlots = 64;
 constexpr size_t kDataOffset = 4096;
+constexpr uint32_t kAttachedTagBit = 0x40000000;
 
 struct FifoHeader {
   alignas(64) std::atomic<uint64_t> head;  // slots committed by the sender
@@ -120,7 +121,7 @@ ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionS
   msg.nSlots = static_cast<uint32_t>(spec.nSlots);
   TCCL_CHECK(bootstrap.send(peer, spec.tag, &msg, sizeof(msg)));
   // The receiver unlinks the name once it has mapped it; we unlink at destruction as well in
-  // case it never does (ENOENT is harmless).
+  // case it never did (ENOENT is harmless).
   *out = std::make_unique<ShmConnection>(std::move(seg), true, peer);
   return ncclSuccess;
 }
@@ -143,7 +144,11 @@ ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionS
   hdr->receiverPid.store(getpid());
   seg.unlink();
   *out = std::make_unique<ShmConnection>(std::move(seg), false, peer);
-  return ncclSuccess;
+  return bootstrap.send(peer, spec.tag | kAttachedTagBit, nullptr, 0);
+}
+
+ncclResult_t shmAwaitReceiver(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec) {
+  return bootstrap.recv(peer, spec.tag | kAttachedTagBit, nullptr, 0);
 }
 
 }  // namespace tccl

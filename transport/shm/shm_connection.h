@@ -21,5 +21,9 @@ ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionS
                             std::unique_ptr<Connection>* out);
 ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec,
                             std::unique_ptr<Connection>* out);
+// The sender's last step: waits until the receiver has mapped the segment (and removed its
+// name), so that neither side can tear it down before the other has it. Call it after all of
+// this rank's shmConnectSend and shmConnectRecv calls: the receiver answers from its recv step.
+ncclResult_t shmAwaitReceiver(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec);
 
 }  // namespace tccl
