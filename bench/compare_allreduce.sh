@@ -17,9 +17,9 @@ ranks=${RANKS:-2 4}
 min=${MIN:-1M}
 max=${MAX:-256M}
 read -ra mpirun_cmd <<<"${MPIRUN:-mpirun --allow-run-as-root --oversubscribe}"
-mpi_bench=${MPI_BENCH:-$build/bench/mpi_allreduce}
-gloo_bench=${GLOO_BENCH:-$build/bench/gloo_allreduce}
-tccl_perf=${TCCL_PERF:-$build/examples/tccl-perf}
+mpi_bench=${MPI_BENCH:-$build/bin/mpi_allreduce}
+gloo_bench=${GLOO_BENCH:-$build/bin/gloo_allreduce}
+tccl_perf=${TCCL_PERF:-$build/bin/tccl-perf}
 run_timeout=${RUN_TIMEOUT:-150}  # seconds, per program run
 
 bytes() {  # 1M -> 1048576

@@ -6,15 +6,12 @@
 #include "api/api.h"
 #include "core/communicator.h"
 #include "core/error.h"
+#include "transport/shm/shared_alloc.h"
 
 using namespace tccl;
 
 namespace {
 std::mutex gAllocMutex;
-std::map<void*, size_t>& allocations() {
-  static std::map<void*, size_t> m;
-  return m;
-}
 // A registration handle: what ncclCommRegister hands out, owned by this table.
 struct Registration {
   ncclComm* comm;
@@ -31,25 +28,14 @@ NCCL_API(ncclResult_t, ncclMemAlloc, void** ptr, size_t size);
 ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
   if (!ptr) return setError(ncclInvalidArgument, "ncclMemAlloc: ptr is NULL");
   if (size == 0) return setError(ncclInvalidArgument, "ncclMemAlloc: size is 0");
-  void* p = nullptr;
-  if (posix_memalign(&p, 4096, size) != 0)
-    return setError(ncclSystemError, "ncclMemAlloc: cannot allocate %zu bytes", size);
-  std::lock_guard<std::mutex> lock(gAllocMutex);
-  allocations()[p] = size;
-  *ptr = p;
-  return ncclSuccess;
+  // Shared with the other processes of this machine: collectives on it skip the FIFO copies.
+  return sharedAlloc(size, ptr);
 }
 
 NCCL_API(ncclResult_t, ncclMemFree, void* ptr);
 ncclResult_t ncclMemFree(void* ptr) {
   if (!ptr) return ncclSuccess;
-  std::lock_guard<std::mutex> lock(gAllocMutex);
-  auto it = allocations().find(ptr);
-  if (it == allocations().end())
-    return setError(ncclInvalidArgument, "ncclMemFree: %p was not allocated by ncclMemAlloc", ptr);
-  free(ptr);
-  allocations().erase(it);
-  return ncclSuccess;
+  return sharedFree(ptr);
 }
 
 NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size, void** handle);

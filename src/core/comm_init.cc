@@ -13,12 +13,15 @@
 #include "core/node_identity.h"
 #include "core/plan_setup.h"
 #include "tccl/version.h"
-#include "transport/shm/shm_connection.h"
+#include "exec/tree_schedule.h"
+#include "transport/net/hop_setup.h"
+#include "transport/shm/shm_buffer_exchange.h"
 
 namespace tccl {
 namespace {
 
 constexpr uint32_t kRingTagBase = 0x100;
+constexpr uint32_t kTreeTagBase = 0x1000;
 constexpr unsigned kConfigMagic = 0xcafebeef;
 
 void printVersionOnce() {
@@ -55,42 +58,65 @@ ncclResult_t gatherRankInfo(ncclComm* comm) {
   return ncclSuccess;
 }
 
+struct PlannedHop {
+  HopSetup setup;
+  bool send;
+  std::unique_ptr<Connection>* conn;
+};
+
+// Ring channels first, then (when the Tree algorithm may run) one connection pair per tree
+// neighbour, appended to comm->channels in treeNeighbors() order, tree after tree. Shared
+// memory inside a node, sockets between nodes.
 ncclResult_t connectRings(ncclComm* comm) {
-  comm->channels.resize(comm->plan.rings.size());
-  for (size_t c = 0; c < comm->plan.rings.size(); ++c) {
-    const Ring& ring = comm->plan.rings[c];
+  const Plan& plan = comm->plan;
+  const bool trees = treesWanted(plan, comm->shape, comm->env.algo);
+  size_t nTreeLinks = 0;
+  if (trees)
+    for (const Tree& t : plan.trees) nTreeLinks += treeNeighbors(t, comm->rank).size();
+  comm->channels.resize(plan.rings.size() + nTreeLinks);
+  std::vector<PlannedHop> hops;
+  auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, bool send, std::unique_ptr<Connection>* conn) {
+    HopSetup h;
+    h.peer = peer;
+    h.tag = tag;
+    h.net = hopUsesNet(*comm, peer);
+    if (hop && hop->kind == (h.net ? HopKind::kNet : HopKind::kHostBounce)) h.numaNode = hop->numa;
+    else if (!hop && h.net) h.numaNode = comm->ranks[comm->rank].numaNode;
+    hops.push_back({h, send, conn});
+  };
+  for (size_t c = 0; c < plan.rings.size(); ++c) {
+    const Ring& ring = plan.rings[c];
     const int n = static_cast<int>(ring.order.size());
     if (n == 1) continue;
     const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
-    const int next = ring.order[(pos + 1) % n], prev = ring.order[(pos - 1 + n) % n];
-    for (int peer : {next, prev}) {
-      if (comm->ranks[peer].physHostHash != comm->ranks[comm->rank].physHostHash)
-        return setError(ncclInvalidUsage,
-                        "ranks %d and %d are on different machines: the network transport is not "
-                        "available yet (see README, compatibility)",
-                        comm->rank, peer);
-    }
-    ShmConnectionSpec spec;
-    spec.slotBytes = static_cast<size_t>(comm->env.chunkBytes);
-    spec.nSlots = static_cast<int>(comm->env.nSlots);
-    spec.tag = kRingTagBase + static_cast<uint32_t>(c);
-    const Hop& sendHop = ring.hops[pos];
-    spec.numaNode = sendHop.kind == HopKind::kHostBounce ? sendHop.numa : -1;
-    TCCL_CHECK(shmConnectSend(*comm->bootstrap, next, spec, &comm->channels[c].send));
-    const Hop& recvHop = ring.hops[(pos - 1 + n) % n];
-    spec.numaNode = recvHop.kind == HopKind::kHostBounce ? recvHop.numa : -1;
-    TCCL_CHECK(shmConnectRecv(*comm->bootstrap, prev, spec, &comm->channels[c].recv));
+    const uint32_t tag = kRingTagBase + static_cast<uint32_t>(c);
+    plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &comm->channels[c].send);
+    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false, &comm->channels[c].recv);
   }
-  for (size_t c = 0; c < comm->plan.rings.size(); ++c) {
-    const Ring& ring = comm->plan.rings[c];
-    const int n = static_cast<int>(ring.order.size());
-    if (n == 1) continue;
-    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
-    ShmConnectionSpec spec;
-    spec.tag = kRingTagBase + static_cast<uint32_t>(c);
-    TCCL_CHECK(shmAwaitReceiver(*comm->bootstrap, ring.order[(pos + 1) % n], spec));
-  }
+  size_t link = plan.rings.size();
+  if (trees)
+    for (size_t t = 0; t < plan.trees.size(); ++t)
+      for (int peer : treeNeighbors(plan.trees[t], comm->rank)) {
+        const uint32_t tag = kTreeTagBase + static_cast<uint32_t>(t);
+        plan1(peer, tag, nullptr, true, &comm->channels[link].send);
+        plan1(peer, tag, nullptr, false, &comm->channels[link].recv);
+        ++link;
+      }
+  for (PlannedHop& h : hops)
+    if (h.send) TCCL_CHECK(hopConnectSend(*comm, h.setup, h.conn));
+  for (PlannedHop& h : hops)
+    if (!h.send) TCCL_CHECK(hopConnectRecv(*comm, h.setup, h.conn));
+  for (PlannedHop& h : hops)
+    if (h.send) TCCL_CHECK(hopAwaitReceiver(*comm, h.setup, **h.conn));
   return ncclSuccess;
+}
+
+// Ranks that share one machine address each other's ncclMemAlloc buffers directly.
+ncclResult_t setupBufferExchange(ncclComm* comm) {
+  if (!comm->env.directAllReduce || comm->nranks < 2 || comm->device->name() != "host") return ncclSuccess;
+  for (const RankInfo& r : comm->ranks)
+    if (r.physHostHash != comm->ranks[0].physHostHash) return ncclSuccess;
+  return createShmBufferExchange(*comm->bootstrap, &comm->exchange);
 }
 
 ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
@@ -101,8 +127,10 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
                                static_cast<double>(comm->env.bootstrapTimeoutSec), &comm->bootstrap));
   TCCL_CHECK(gatherRankInfo(comm));
   if (comm->cudaDev < 0) comm->cudaDev = comm->shape.localRankOf[comm->rank];
+  setLogDevice(comm->cudaDev);
   TCCL_CHECK(setupPlan(comm));
   TCCL_CHECK(connectRings(comm));
+  TCCL_CHECK(setupBufferExchange(comm));
   logPlan(comm);
   INFO(kLogInit, "comm %p rank %d nRanks %d nNodes %zu localRank %d device %s - Init COMPLETE",
        static_cast<void*>(comm), comm->rank, comm->nranks, comm->shape.nodeRanks.size(),

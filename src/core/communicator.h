@@ -14,6 +14,7 @@
 #include "core/bootstrap.h"
 #include "core/env.h"
 #include "device/device_backend.h"
+#include "exec/buffer_exchange.h"
 #include "plan/plan.h"
 #include "transport/connection.h"
 
@@ -50,6 +51,9 @@ struct ncclComm {
   std::vector<tccl::ChannelConnections> channels;
   std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
   std::unique_ptr<tccl::DeviceBackend> device;
+  // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
+  std::unique_ptr<tccl::BufferExchange> exchange;
+  uint64_t directSeq = 0;
   std::vector<tccl::UserRedOp> userOps;
 
   std::atomic<bool> abortFlag{false};

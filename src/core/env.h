@@ -30,6 +30,10 @@ struct RuntimeEnv {
   bool dbStrict = false;              // TCCL_DB_STRICT
   std::string simTopology;            // TCCL_SIM_TOPOLOGY
   std::string algo;                   // NCCL_ALGO
+  bool directAllReduce = true;        // TCCL_DIRECT_ALLREDUCE: direct on ncclMemAlloc buffers
+  int64_t netThreads = 2;             // NCCL_SOCKET_NTHREADS: helper threads per net hop
+  int64_t netSocksPerThread = 1;      // NCCL_NSOCKS_PERTHREAD
+  int64_t treeMaxBytes = 256 << 10;   // TCCL_TREE_MAX_BYTES: default algo picks tree up to this
 };
 ncclResult_t readRuntimeEnv(RuntimeEnv* env);
 

@@ -9,8 +9,10 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "exec/datatype.h"
+#include "exec/direct_allreduce.h"
 #include "exec/executor.h"
-#include "transport/shm/shm_connection.h"
+#include "exec/tree_schedule.h"
+#include "transport/net/hop_setup.h"
 
 namespace tccl {
 namespace {
@@ -38,12 +40,12 @@ CommWork& workFor(std::vector<CommWork>& all, ncclComm* comm) {
   return all.back();
 }
 
-ShmConnectionSpec p2pSpec(const ncclComm* comm) {
-  ShmConnectionSpec spec;
-  spec.slotBytes = static_cast<size_t>(comm->env.chunkBytes);
-  spec.nSlots = static_cast<int>(comm->env.nSlots);
-  spec.tag = kP2pTag;
-  return spec;
+HopSetup p2pHop(const ncclComm* comm, int peer) {
+  HopSetup hop;
+  hop.peer = peer;
+  hop.tag = kP2pTag;
+  hop.net = hopUsesNet(*comm, peer);
+  return hop;
 }
 
 // Every send side first, for all communicators, then every receive side: a receive waits for
@@ -53,19 +55,15 @@ ncclResult_t connectP2p(std::vector<CommWork>& all) {
   for (CommWork& w : all)
     for (const P2pTask& t : w.p2p)
       if (t.isSend && !w.comm->p2pSend.count(t.peer)) {
-        if (w.comm->ranks[t.peer].physHostHash != w.comm->ranks[w.comm->rank].physHostHash)
-          return setError(ncclInvalidUsage,
-                          "send from rank %d to rank %d on another machine: the network transport "
-                          "is not available yet",
-                          w.comm->rank, t.peer);
-        TCCL_CHECK(shmConnectSend(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pSend[t.peer]));
+        TCCL_CHECK(hopConnectSend(*w.comm, p2pHop(w.comm, t.peer), &w.comm->p2pSend[t.peer]));
         newSends.emplace_back(w.comm, t.peer);
       }
   for (CommWork& w : all)
     for (const P2pTask& t : w.p2p)
       if (!t.isSend && !w.comm->p2pRecv.count(t.peer))
-        TCCL_CHECK(shmConnectRecv(*w.comm->bootstrap, t.peer, p2pSpec(w.comm), &w.comm->p2pRecv[t.peer]));
-  for (auto [comm, peer] : newSends) TCCL_CHECK(shmAwaitReceiver(*comm->bootstrap, peer, p2pSpec(comm)));
+        TCCL_CHECK(hopConnectRecv(*w.comm, p2pHop(w.comm, t.peer), &w.comm->p2pRecv[t.peer]));
+  for (auto [comm, peer] : newSends)
+    TCCL_CHECK(hopAwaitReceiver(*comm, p2pHop(comm, peer), *comm->p2pSend[peer]));
   return ncclSuccess;
 }
 
@@ -78,6 +76,25 @@ std::vector<RingView> ringViews(ncclComm* comm) {
     v.position = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
     v.send = comm->channels[c].send.get();
     v.recv = comm->channels[c].recv.get();
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+// Tree connections follow the ring channels in comm->channels (see connectRings).
+std::vector<TreeView> treeViews(ncclComm* comm) {
+  std::vector<TreeView> views;
+  if (!treesWanted(comm->plan, comm->shape, comm->env.algo)) return views;
+  size_t link = comm->plan.rings.size();
+  for (const Tree& tree : comm->plan.trees) {
+    TreeView v;
+    v.tree = &tree;
+    v.rank = comm->rank;
+    v.neighbors = treeNeighbors(tree, comm->rank);
+    for (size_t i = 0; i < v.neighbors.size(); ++i, ++link) {
+      v.send.push_back(comm->channels[link].send.get());
+      v.recv.push_back(comm->channels[link].recv.get());
+    }
     views.push_back(std::move(v));
   }
   return views;
@@ -130,11 +147,21 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     q.rank = comm->rank;
     policy.timeoutSec = static_cast<double>(comm->env.timeoutSec);
     const auto views = ringViews(comm);
+    const auto trees = treeViews(comm);
     for (const CollTask& t : all[i].colls) {
       Program prog;
       prog.spec = t.spec;
       prog.elemSize = dataTypeSize(t.spec.type);
-      buildRingProgram(t.args, views, static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize, &prog);
+      const size_t chunkElems = static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize;
+      const bool tree = useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
+                                         static_cast<size_t>(comm->env.treeMaxBytes), !trees.empty());
+      INFO(kLogColl, "rank %d: collective %d count %zu datatype %d algo %s", comm->rank,
+           static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type), tree ? "Tree" : "Ring");
+      if (tree) buildTreeProgram(t.args, trees, chunkElems, &prog);
+      else buildRingProgram(t.args, views, chunkElems, &prog);
+      if (t.args.kind == CollKind::kAllReduce && comm->exchange)
+        prog.custom = makeDirectAllReduce(*comm->exchange, *comm->device, ++comm->directSeq, comm->rank,
+                                          comm->nranks, t.args.sendbuff, t.args.recvbuff, t.args.count, t.spec);
       q.sequential.push_back(std::move(prog));
     }
     buildP2pProgram(comm, all[i].p2p, &q.concurrent);

@@ -16,23 +16,25 @@ ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane
   while (!lane.done()) {
     const Step& s = lane.steps[lane.next];
     const size_t bytes = s.count * prog.elemSize;
+    Connection* recvConn = s.recvConn ? s.recvConn : lane.recvConn;
+    Connection* sendConn = s.sendConn ? s.sendConn : lane.sendConn;
     const void* rx = nullptr;
     size_t rxBytes = 0;
-    if (s.recv && !(rx = lane.recvConn->tryRecvSlot(&rxBytes))) return ncclSuccess;
+    if (s.recv && !(rx = recvConn->tryRecvSlot(&rxBytes))) return ncclSuccess;
     void* tx = nullptr;
-    if (s.send && !(tx = lane.sendConn->trySendSlot())) return ncclSuccess;
+    if (s.send && !(tx = sendConn->trySendSlot())) return ncclSuccess;
     if (s.recv && rxBytes != bytes)
       return setError(ncclInvalidUsage,
                       "rank %d: received %zu bytes (%s) where %zu were expected: the ranks called "
                       "mismatched operations (count, datatype or order)",
-                      rank, rxBytes, lane.recvConn->describe().c_str(), bytes);
-    if (s.send && bytes > lane.sendConn->slotBytes())
+                      rank, rxBytes, recvConn->describe().c_str(), bytes);
+    if (s.send && bytes > sendConn->slotBytes())
       return setError(ncclInternalError, "step of %zu bytes exceeds the %zu-byte slot", bytes,
-                      lane.sendConn->slotBytes());
+                      sendConn->slotBytes());
     DataStep d{s.local, rx, s.out, tx, s.count, s.scaleLocal, s.finalize};
     TCCL_CHECK(device.run(prog.spec, d));
-    if (s.send) lane.sendConn->commitSend(bytes);
-    if (s.recv) lane.recvConn->releaseRecv();
+    if (s.send) sendConn->commitSend(bytes);
+    if (s.recv) recvConn->releaseRecv();
     ++lane.next;
     *progressed = true;
   }
@@ -41,6 +43,16 @@ ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane
 
 ncclResult_t progressProgram(DeviceBackend& device, Program& prog, int rank, bool* progressed,
                              bool* done) {
+  if (prog.custom) {
+    CustomOp::Outcome outcome = CustomOp::Outcome::kRunning;
+    TCCL_CHECK(prog.custom->progress(progressed, &outcome));
+    if (outcome == CustomOp::Outcome::kRunning) {
+      *done = false;
+      return ncclSuccess;
+    }
+    if (outcome == CustomOp::Outcome::kDone) prog.lanes.clear();
+    prog.custom.reset();
+  }
   *done = true;
   for (Lane& lane : prog.lanes) {
     TCCL_CHECK(progressLane(device, prog, lane, rank, progressed));
@@ -51,10 +63,12 @@ ncclResult_t progressProgram(DeviceBackend& device, Program& prog, int rank, boo
 
 ncclResult_t checkPeers(const WorkQueue& q) {
   auto check = [](const Program& prog) -> ncclResult_t {
+    if (prog.custom) return prog.custom->checkPeers();
     for (const Lane& lane : prog.lanes) {
       if (lane.done()) continue;
-      if (lane.recvConn) TCCL_CHECK(lane.recvConn->checkPeer());
-      if (lane.sendConn) TCCL_CHECK(lane.sendConn->checkPeer());
+      const Step& s = lane.steps[lane.next];
+      for (Connection* c : {s.recvConn ? s.recvConn : lane.recvConn, s.sendConn ? s.sendConn : lane.sendConn})
+        if (c) TCCL_CHECK(c->checkPeer());
     }
     return ncclSuccess;
   };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "device/device_backend.h"
@@ -20,6 +21,9 @@ struct Step {
   bool send = false;            // write the result into the lane's send connection
   bool scaleLocal = false;
   bool finalize = false;
+  // Tree steps talk to several peers: when set, these replace the lane's connections.
+  Connection* recvConn = nullptr;
+  Connection* sendConn = nullptr;
 };
 
 struct Lane {
@@ -30,12 +34,24 @@ struct Lane {
   bool done() const { return next == steps.size(); }
 };
 
+// An operation that is not a lane schedule, polled by the executor: a direct algorithm over
+// buffers that all ranks can address. It may hand over to the program's lanes instead.
+class CustomOp {
+ public:
+  enum class Outcome { kRunning, kDone, kUseLanes };
+  virtual ~CustomOp() = default;
+  virtual ncclResult_t progress(bool* progressed, Outcome* outcome) = 0;
+  virtual ncclResult_t checkPeers() = 0;
+};
+
 // One collective (or one group's point-to-point traffic) on one communicator: lanes progress
 // independently and the program is done when all of them are.
 struct Program {
   ReduceSpec spec;
   size_t elemSize = 1;
   std::vector<Lane> lanes;
+  std::unique_ptr<CustomOp> custom;  // runs first when set
+  std::vector<char> scratch;  // partial results the steps point into (tree reductions)
 };
 
 }  // namespace tccl

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <map>
 
+#include "db/tree_builder.h"
 #include "plan/plan.h"
 
 namespace tccl {
@@ -36,6 +37,8 @@ Plan buildDefaultPlan(const JobShape& shape, int nChannels) {
   Plan plan;
   plan.source = "default";
   plan.rings.assign(std::max(1, nChannels), ring);
+  // Chains in rank order inside each node; node heads form a double binary tree.
+  plan.trees = db::buildTreesFromChains(shape.nodeRanks, shape.nRanks);
   return plan;
 }
 

@@ -50,7 +50,8 @@ struct Plan {
   std::vector<Tree> trees;         // optional; empty when the plan has none
 };
 
-// NCCL-like default: every channel is the ring of ranks in order; shm hops in a node.
+// NCCL-like default: every channel is the ring of ranks in order; shm hops in a node, net hops
+// between nodes. Trees: a chain per node, node heads in a double binary tree.
 Plan buildDefaultPlan(const JobShape& shape, int nChannels);
 
 }  // namespace tccl

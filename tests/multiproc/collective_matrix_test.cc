@@ -111,7 +111,32 @@ struct RankContext {
   ncclComm_t comm;
   int failures = 0, passes = 0;
   // Reused across cases: fresh 64 MiB buffers per case cost more in page faults than the test.
-  std::vector<char> sendBuf, recvBuf;
+  // TCCL_MATRIX_MEMALLOC=1 takes them from ncclMemAlloc (shared: the direct algorithms).
+  struct Buffer {
+    char* data = nullptr;
+    size_t size = 0;
+    bool shared = false;
+    void reserve(size_t bytes) {
+      if (bytes <= size) return;
+      release();
+      if (shared) {
+        void* p = nullptr;
+        if (ncclMemAlloc(&p, bytes) == ncclSuccess) data = static_cast<char*>(p);
+      } else {
+        data = static_cast<char*>(malloc(bytes));
+      }
+      size = data ? bytes : 0;
+    }
+    void release() {
+      if (!data) return;
+      if (shared) ncclMemFree(data);
+      else free(data);
+      data = nullptr;
+      size = 0;
+    }
+    ~Buffer() { release(); }
+  };
+  Buffer sendBuf, recvBuf;
 };
 
 void fail(RankContext& ctx, const Case& c, const std::string& what) {
@@ -197,10 +222,10 @@ void runCase(RankContext& ctx, const Case& c) {
   const size_t sendCount = (c.coll == kReduceScatter || c.coll == kAlltoAll || (c.coll == kScatter)) ? total : c.count;
   const size_t recvCount = (c.coll == kAllGather || c.coll == kAlltoAll || c.coll == kGather) ? total : c.count;
   const size_t sendBytes = std::max<size_t>(sendCount, 1) * es, recvBytes = std::max<size_t>(std::max(recvCount, sendCount), 1) * es;
-  if (ctx.sendBuf.size() < sendBytes) ctx.sendBuf.resize(sendBytes);
-  if (ctx.recvBuf.size() < recvBytes) ctx.recvBuf.resize(recvBytes);
-  char* send = ctx.sendBuf.data();
-  char* recv = ctx.recvBuf.data();
+  ctx.sendBuf.reserve(sendBytes);
+  ctx.recvBuf.reserve(recvBytes);
+  char* send = ctx.sendBuf.data;
+  char* recv = ctx.recvBuf.data;
   memset(send, 0x3c, sendBytes);  // nothing of an earlier case may pass for a result
   memset(recv, 0x5a, recvBytes);
   std::vector<char> scalar;
@@ -312,6 +337,8 @@ std::vector<Case> buildCases(int nranks, bool large) {
 void runMatrix(int nranks, bool large) {
   auto out = runForkedRanks(nranks, [large](int rank, int n, const ncclUniqueId& id, int fd) {
     RankContext ctx{rank, n, fd, nullptr, 0, 0, {}, {}};
+    const char* memalloc = getenv("TCCL_MATRIX_MEMALLOC");
+    ctx.sendBuf.shared = ctx.recvBuf.shared = memalloc && *memalloc == '1';
     if (ncclCommInitRank(&ctx.comm, n, id, rank) != ncclSuccess) {
       report(fd, std::string("FAIL init: ") + ncclGetLastError(nullptr));
       return 1;

@@ -15,7 +15,33 @@ template <typename C> struct OpProd { static C apply(C a, C b) { return a * b; }
 template <typename C> struct OpMax { static C apply(C a, C b) { return std::max(a, b); } };
 template <typename C> struct OpMin { static C apply(C a, C b) { return std::min(a, b); } };
 
-// Integer multiplication promotes narrow types to int; cast back to the element type.
+// The hot loop: both inputs present. Branches are template parameters so that the common
+// cases (plain sum into one or two outputs) compile to straight vector code.
+template <typename T, template <typename> class Op, bool kScale, bool kDivide, bool kOut0, bool kOut1>
+void combineBoth(const T* a, const T* b, T* o0, T* o1, size_t n, typename ElementTraits<T>::Compute scale,
+                 typename ElementTraits<T>::Compute divisor) {
+  using Traits = ElementTraits<T>;
+  using C = typename Traits::Compute;
+  for (size_t i = 0; i < n; ++i) {
+    C x = Traits::load(a[i]);
+    if constexpr (kScale) x = static_cast<C>(x * scale);
+    C v = static_cast<C>(Op<C>::apply(x, Traits::load(b[i])));
+    if constexpr (kDivide) v = static_cast<C>(v / divisor);
+    const T t = Traits::store(v);
+    if constexpr (kOut0) o0[i] = t;
+    if constexpr (kOut1) o1[i] = t;
+  }
+}
+
+template <typename T, template <typename> class Op, bool kScale, bool kDivide>
+void combineBothOuts(const T* a, const T* b, T* o0, T* o1, size_t n, typename ElementTraits<T>::Compute scale,
+                     typename ElementTraits<T>::Compute divisor) {
+  if (o0 && o1) combineBoth<T, Op, kScale, kDivide, true, true>(a, b, o0, o1, n, scale, divisor);
+  else if (o0) combineBoth<T, Op, kScale, kDivide, true, false>(a, b, o0, o1, n, scale, divisor);
+  else if (o1) combineBoth<T, Op, kScale, kDivide, false, true>(a, b, o0, o1, n, scale, divisor);
+}
+
+// Integer multiplication promotes narrow types to int; results are cast back to the type.
 template <typename T, template <typename> class Op>
 void combine(const ReduceSpec& spec, const DataStep& s) {
   using Traits = ElementTraits<T>;
@@ -25,21 +51,23 @@ void combine(const ReduceSpec& spec, const DataStep& s) {
   T* o0 = static_cast<T*>(s.out0);
   T* o1 = static_cast<T*>(s.out1);
   const C scale = static_cast<C>(spec.scalar);
-  const bool scaleA = s.scaleLocal;
+  const bool scaleA = s.scaleLocal && spec.kind == ReduceKind::kPreMulSum;
   const bool divide = s.finalize && spec.divisor > 1;
   const C divisor = static_cast<C>(spec.divisor);
+  if (a && b) {
+    if (scaleA && divide) combineBothOuts<T, Op, true, true>(a, b, o0, o1, s.count, scale, divisor);
+    else if (scaleA) combineBothOuts<T, Op, true, false>(a, b, o0, o1, s.count, scale, divisor);
+    else if (divide) combineBothOuts<T, Op, false, true>(a, b, o0, o1, s.count, scale, divisor);
+    else combineBothOuts<T, Op, false, false>(a, b, o0, o1, s.count, scale, divisor);
+    return;
+  }
+  // One input with a transform (the first step of a PreMulSum, or a single rank).
+  const T* in = a ? a : b;
   for (size_t i = 0; i < s.count; ++i) {
-    C v;
-    if (a && b) {
-      C x = Traits::load(a[i]);
-      if (scaleA) x = static_cast<C>(x * scale);
-      v = static_cast<C>(Op<C>::apply(x, Traits::load(b[i])));
-    } else {
-      v = Traits::load(a ? a[i] : b[i]);
-      if (a && scaleA) v = static_cast<C>(v * scale);
-    }
+    C v = Traits::load(in[i]);
+    if (a && scaleA) v = static_cast<C>(v * scale);
     if (divide) v = static_cast<C>(v / divisor);
-    T t = Traits::store(v);
+    const T t = Traits::store(v);
     if (o0) o0[i] = t;
     if (o1) o1[i] = t;
   }
@@ -65,7 +93,8 @@ constexpr std::array<std::array<CombineFn, 5>, ncclNumTypes> kCombineTable = {
 ncclResult_t hostReduceCopy(const ReduceSpec& spec, const DataStep& step) {
   if (step.count == 0) return ncclSuccess;
   const size_t bytes = step.count * dataTypeSize(spec.type);
-  const bool pureCopy = !(step.local && step.received) && !(step.local && step.scaleLocal) &&
+  const bool scales = step.scaleLocal && spec.kind == ReduceKind::kPreMulSum;
+  const bool pureCopy = !(step.local && step.received) && !(step.local && scales) &&
                         !(step.finalize && spec.divisor > 1);
   if (pureCopy) {
     const void* src = step.local ? step.local : step.received;

@@ -1,0 +1,608 @@
+#include "transport/net/net_connection.h"
+
+#include <fcntl.h>
+#include <hwloc.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdarg>
+#include <cinttypes>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/socket.h"
+
+namespace tccl {
+namespace {
+
+constexpr uint32_t kHelloMagic = 0x7CC1AE70;
+constexpr uint32_t kDataMagic = 0x7CC1DA7A;
+constexpr uint32_t kCreditMagic = 0x7CC1C4ED;
+constexpr uint32_t kProtocolVersion = 1;
+constexpr int kMaxSlots = 64;
+constexpr int kMaxSockets = 64;
+constexpr int kPollMs = 100;  // helpers look at the stop flag at least this often
+constexpr double kHelloTimeoutSec = 5;
+
+// Bootstrap message, sender -> receiver: where to connect.
+struct AddressMessage {
+  SocketAddress address;
+  uint64_t slotBytes;
+  uint32_t nSlots;
+  uint32_t nSocks;
+};
+
+// First bytes on every socket, receiver -> sender.
+struct Hello {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t jobHash;
+  int32_t sender;
+  int32_t receiver;
+  uint32_t tag;
+  uint32_t index;
+  uint32_t nSocks;
+  uint32_t nSlots;
+  uint64_t slotBytes;
+};
+
+// Before every stripe, sender -> receiver. Every slot is striped over all sockets (a stripe
+// may be empty), so every socket carries every sequence number in order.
+struct DataHeader {
+  uint32_t magic;
+  uint32_t stripe;
+  uint64_t seq;
+  uint64_t slotBytes;
+  uint64_t offset;
+  uint64_t length;
+};
+
+// Receiver -> sender on socket 0: slots released so far.
+struct Credit {
+  uint32_t magic;
+  uint32_t reserved;
+  uint64_t released;
+};
+
+size_t stripeBegin(size_t bytes, int i, int n) { return bytes * static_cast<size_t>(i) / static_cast<size_t>(n); }
+
+hwloc_topology_t machineTopology() {
+  static hwloc_topology_t topo = [] {
+    hwloc_topology_t t = nullptr;
+    if (hwloc_topology_init(&t) != 0) return static_cast<hwloc_topology_t>(nullptr);
+    if (hwloc_topology_load(t) != 0) {
+      hwloc_topology_destroy(t);
+      return static_cast<hwloc_topology_t>(nullptr);
+    }
+    return t;
+  }();
+  return topo;
+}
+
+struct Unmap {
+  size_t bytes = 0;
+  void operator()(char* p) const { munmap(p, bytes); }
+};
+using Mapping = std::unique_ptr<char, Unmap>;
+
+ncclResult_t allocateStaging(size_t bytes, int numaNode, Mapping* out) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return setError(ncclSystemError, "cannot map a %zu-byte network staging buffer: %s", bytes, strerror(errno));
+  *out = Mapping(static_cast<char*>(p), Unmap{bytes});
+  if (numaNode < 0) return ncclSuccess;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  hwloc_topology_t topo = machineTopology();
+  hwloc_obj_t node = topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
+  if (!node) {
+    INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound", numaNode);
+  } else if (hwloc_set_area_membind(topo, p, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
+                                    HWLOC_MEMBIND_BYNODESET) == 0) {
+    INFO(kLogNet, "net staging buffer of %zu bytes bound to NUMA node %d", bytes, numaNode);
+  } else {
+    INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode, strerror(errno));
+  }
+  return ncclSuccess;
+}
+
+struct Sock {
+  Fd fd;
+  int index = 0;
+  uint64_t seq = 0;  // next slot this socket sends or receives
+  size_t done = 0;   // bytes of the current header + stripe already moved
+  DataHeader hdr{};
+  bool haveHeader = false;  // receiver: hdr is complete and checked
+  Credit credit{};          // socket 0: credit being written (receiver) or read (sender)
+  size_t creditDone = 0;
+  uint64_t creditSent = 0;
+};
+
+class NetConnection final : public Connection {
+ public:
+  NetConnection(bool isSender, int self, int peer, uint64_t jobHash, const NetConnectionSpec& spec,
+                Mapping staging)
+      : isSender_(isSender),
+        self_(self),
+        peer_(peer),
+        jobHash_(jobHash),
+        spec_(spec),
+        nSlots_(static_cast<uint64_t>(spec.nSlots)),
+        nSocks_(spec.nThreads * spec.nSocksPerThread),
+        staging_(std::move(staging)),
+        arrivals_(std::make_unique<std::atomic<uint64_t>[]>(nSlots_)),
+        sizes_(nSlots_ * static_cast<size_t>(nSocks_), 0) {
+    for (uint64_t i = 0; i < nSlots_; ++i) arrivals_[i].store(0);
+  }
+
+  ~NetConnection() override {
+    if (!workers_.empty() && !(spec_.abortFlag && spec_.abortFlag->load())) flush();
+    stop_.store(true);
+    for (auto& w : workers_) wake(*w);
+    for (auto& w : workers_)
+      if (w->thread.joinable()) w->thread.join();
+  }
+
+  size_t slotBytes() const override { return spec_.slotBytes; }
+
+  void* trySendSlot() override {
+    if (sent_ - credit_.load(std::memory_order_acquire) >= nSlots_) return nullptr;
+    return staging_.get() + (sent_ % nSlots_) * spec_.slotBytes;
+  }
+
+  void commitSend(size_t bytes) override {
+    sizes_[sent_ % nSlots_] = bytes;
+    head_.store(++sent_, std::memory_order_release);
+    for (auto& w : workers_) wake(*w);
+  }
+
+  const void* tryRecvSlot(size_t* bytes) override {
+    const uint64_t slot = received_ % nSlots_;
+    const uint64_t expected = (received_ / nSlots_ + 1) * static_cast<uint64_t>(nSocks_);
+    if (arrivals_[slot].load(std::memory_order_acquire) < expected) return nullptr;
+    const uint64_t* sizes = &sizes_[slot * static_cast<size_t>(nSocks_)];
+    for (int i = 1; i < nSocks_; ++i)
+      if (sizes[i] != sizes[0]) {
+        fail(-1, "its sockets disagree on the size of slot %" PRIu64, received_);
+        return nullptr;
+      }
+    *bytes = sizes[0];
+    return staging_.get() + slot * spec_.slotBytes;
+  }
+
+  void releaseRecv() override {
+    released_.store(++received_, std::memory_order_release);
+    if (!workers_.empty()) wake(*workers_.front());  // socket 0 carries the credits
+  }
+
+  ncclResult_t checkPeer() override {
+    if (!failed_.load(std::memory_order_acquire)) return ncclSuccess;
+    std::lock_guard<std::mutex> lock(errorMutex_);
+    return setError(ncclRemoteError, "%s", error_.c_str());
+  }
+
+  std::string describe() const override {
+    return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
+           " via net " + address_ + " (" + std::to_string(nSocks_) + " sockets)";
+  }
+
+  // Setup.
+  ncclResult_t listen(const SocketAddress& local, AddressMessage* msg) {
+    SocketAddress addr = local;
+    addr.setPort(0);
+    TCCL_CHECK(listenOn(&addr, &listener_));
+    address_ = addr.toString();
+    msg->address = addr;
+    msg->slotBytes = spec_.slotBytes;
+    msg->nSlots = static_cast<uint32_t>(spec_.nSlots);
+    msg->nSocks = static_cast<uint32_t>(nSocks_);
+    return ncclSuccess;
+  }
+
+  ncclResult_t connectAll(const SocketAddress& remote, uint32_t tag) {
+    address_ = remote.toString();
+    Deadline deadline = deadlineAfter(spec_.setupTimeoutSec);
+    socks_.resize(static_cast<size_t>(nSocks_));
+    for (int i = 0; i < nSocks_; ++i) {
+      Sock& s = socks_[static_cast<size_t>(i)];
+      s.index = i;
+      TCCL_CHECK(connectTo(remote, deadline, &s.fd));
+      Hello hello{kHelloMagic, kProtocolVersion, jobHash_, peer_, self_, tag, static_cast<uint32_t>(i),
+                  static_cast<uint32_t>(nSocks_), static_cast<uint32_t>(spec_.nSlots), spec_.slotBytes};
+      TCCL_CHECK(sendAll(s.fd, &hello, sizeof(hello), deadline));
+    }
+    return start();
+  }
+
+  // Strangers and malformed greetings are dropped; only the peer's sockets are kept.
+  ncclResult_t acceptAll() {
+    Deadline deadline = deadlineAfter(spec_.setupTimeoutSec);
+    socks_.resize(static_cast<size_t>(nSocks_));
+    int accepted = 0;
+    while (accepted < nSocks_) {
+      Fd fd;
+      ncclResult_t res = acceptUntil(listener_, deadline, &fd);
+      if (res == ncclInProgress)
+        return setError(ncclRemoteError,
+                        "rank %d: rank %d did not connect to %s within %.0f s (%d of %d sockets)", self_,
+                        peer_, address_.c_str(), spec_.setupTimeoutSec, accepted, nSocks_);
+      TCCL_CHECK(res);
+      Hello hello{};
+      Deadline helloDeadline = std::min(deadline, deadlineAfter(kHelloTimeoutSec));
+      if (recvAll(fd, &hello, sizeof(hello), helloDeadline) != ncclSuccess) continue;
+      const char* why = nullptr;
+      if (hello.magic != kHelloMagic || hello.version != kProtocolVersion) why = "bad magic or version";
+      else if (hello.jobHash != jobHash_ || hello.sender != self_ || hello.receiver != peer_ || hello.tag != tag_)
+        why = "it belongs to another job or connection";
+      else if (hello.nSocks != static_cast<uint32_t>(nSocks_) || hello.index >= static_cast<uint32_t>(nSocks_))
+        why = "socket count or index out of range";
+      else if (socks_[hello.index].fd) why = "duplicate socket index";
+      else if (hello.slotBytes != spec_.slotBytes || hello.nSlots != static_cast<uint32_t>(spec_.nSlots))
+        why = "slot geometry differs";
+      if (why) {
+        INFO(kLogNet, "rank %d: dropped a connection on %s: %s", self_, address_.c_str(), why);
+        continue;
+      }
+      socks_[hello.index].fd = std::move(fd);
+      socks_[hello.index].index = static_cast<int>(hello.index);
+      ++accepted;
+    }
+    listener_ = Fd();
+    return start();
+  }
+
+  void setTag(uint32_t tag) { tag_ = tag; }
+
+ private:
+  struct Worker {
+    Fd wake;
+    std::vector<int> socks;
+    std::thread thread;
+  };
+
+  ncclResult_t start() {
+    for (Sock& s : socks_) {
+      int flags = fcntl(s.fd.get(), F_GETFL);
+      if (flags < 0 || fcntl(s.fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+        return setError(ncclSystemError, "fcntl(O_NONBLOCK) on a net socket: %s", strerror(errno));
+    }
+    for (int t = 0; t < spec_.nThreads; ++t) {
+      auto w = std::make_unique<Worker>();
+      w->wake = Fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+      if (!w->wake) return setError(ncclSystemError, "eventfd(): %s", strerror(errno));
+      for (int k = 0; k < spec_.nSocksPerThread; ++k) w->socks.push_back(t * spec_.nSocksPerThread + k);
+      workers_.push_back(std::move(w));
+    }
+    for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { run(*wp); });
+    return ncclSuccess;
+  }
+
+  static void wake(Worker& w) {
+    uint64_t one = 1;
+    ssize_t n = write(w.wake.get(), &one, sizeof(one));
+    (void)n;  // EAGAIN: the counter is already non-zero, the worker wakes anyway
+  }
+
+  // Waits (bounded by closeTimeoutSec) until the peer has everything: closing earlier could
+  // cut off committed slots or credits not yet sent.
+  void flush() {
+    Deadline deadline = deadlineAfter(spec_.closeTimeoutSec);
+    while (!failed_.load() && Clock::now() < deadline) {
+      if (isSender_ ? credit_.load() >= head_.load() : creditAcked_.load() >= released_.load()) return;
+      if (spec_.abortFlag && spec_.abortFlag->load()) return;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
+  void fail(int sock, const char* fmt, ...) __attribute__((format(printf, 3, 4))) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    std::lock_guard<std::mutex> lock(errorMutex_);
+    if (failed_.load()) return;
+    std::string where = sock >= 0 ? " (socket " + std::to_string(sock) + ")" : "";
+    error_ = "rank " + std::to_string(self_) + ": network hop " + describe() + where + " failed: rank " +
+             std::to_string(peer_) + " " + what;
+    failed_.store(true, std::memory_order_release);
+    INFO(kLogNet, "%s", error_.c_str());
+  }
+
+  bool lost(const Sock& s, int err) {
+    if (err == 0) fail(s.index, "closed the connection (exited or aborted)");
+    else fail(s.index, "is unreachable: %s", strerror(err));
+    return false;
+  }
+
+  void run(Worker& w) {
+    std::vector<pollfd> pfds(1 + w.socks.size());
+    while (!stop_.load(std::memory_order_acquire) && !failed_.load(std::memory_order_acquire)) {
+      const uint64_t head = head_.load(std::memory_order_acquire);
+      const uint64_t released = released_.load(std::memory_order_acquire);
+      pfds[0] = {w.wake.get(), POLLIN, 0};
+      for (size_t i = 0; i < w.socks.size(); ++i) {
+        const Sock& s = socks_[static_cast<size_t>(w.socks[i])];
+        short events = POLLIN;
+        if (isSender_ && s.seq < head) events |= POLLOUT;
+        if (!isSender_ && s.index == 0 && (s.creditDone > 0 || s.creditSent < released)) events |= POLLOUT;
+        pfds[i + 1] = {s.fd.get(), events, 0};
+      }
+      int rc = poll(pfds.data(), pfds.size(), kPollMs);
+      if (rc < 0) {
+        if (errno == EINTR) continue;
+        fail(-1, "could not be polled: %s", strerror(errno));
+        return;
+      }
+      if (pfds[0].revents & POLLIN) {
+        uint64_t v;
+        ssize_t n = read(w.wake.get(), &v, sizeof(v));
+        (void)n;
+      }
+      for (size_t i = 0; i < w.socks.size(); ++i) {
+        Sock& s = socks_[static_cast<size_t>(w.socks[i])];
+        const short re = pfds[i + 1].revents;
+        bool ok = isSender_ ? senderIo(s, re) : receiverIo(s, re);
+        if (!ok) return;
+      }
+    }
+  }
+
+  // ---- sender helpers
+
+  bool senderIo(Sock& s, short revents) {
+    if (revents & POLLIN) {
+      if (s.index != 0) {
+        char byte;
+        ssize_t n = recv(s.fd.get(), &byte, 1, MSG_DONTWAIT);
+        if (n == 0) return lost(s, 0);
+        if (n > 0) {
+          fail(s.index, "sent data on a socket that carries none back");
+          return false;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return lost(s, errno);
+      } else if (!readCredits(s)) {
+        return false;
+      }
+    } else if (revents & (POLLERR | POLLHUP)) {
+      return lost(s, ECONNRESET);
+    }
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    while (s.seq < head) {
+      if (s.done == 0) {
+        const uint64_t bytes = sizes_[s.seq % nSlots_];
+        const size_t lo = stripeBegin(bytes, s.index, nSocks_), hi = stripeBegin(bytes, s.index + 1, nSocks_);
+        s.hdr = DataHeader{kDataMagic, static_cast<uint32_t>(s.index), s.seq, bytes, lo, hi - lo};
+      }
+      char* payload = staging_.get() + (s.seq % nSlots_) * spec_.slotBytes + s.hdr.offset;
+      iovec iov[2];
+      int niov = 0;
+      if (s.done < sizeof(DataHeader))
+        iov[niov++] = {reinterpret_cast<char*>(&s.hdr) + s.done, sizeof(DataHeader) - s.done};
+      const size_t payloadDone = s.done > sizeof(DataHeader) ? s.done - sizeof(DataHeader) : 0;
+      if (s.hdr.length > payloadDone) iov[niov++] = {payload + payloadDone, s.hdr.length - payloadDone};
+      msghdr mh{};
+      mh.msg_iov = iov;
+      mh.msg_iovlen = static_cast<size_t>(niov);
+      ssize_t n = sendmsg(s.fd.get(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+        return lost(s, errno);
+      }
+      s.done += static_cast<size_t>(n);
+      if (s.done < sizeof(DataHeader) + s.hdr.length) return true;  // the socket is full
+      s.done = 0;
+      ++s.seq;
+    }
+    return true;
+  }
+
+  bool readCredits(Sock& s) {
+    while (true) {
+      ssize_t n = recv(s.fd.get(), reinterpret_cast<char*>(&s.credit) + s.creditDone,
+                       sizeof(Credit) - s.creditDone, MSG_DONTWAIT);
+      if (n == 0) return lost(s, 0);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+        return lost(s, errno);
+      }
+      s.creditDone += static_cast<size_t>(n);
+      if (s.creditDone < sizeof(Credit)) continue;
+      s.creditDone = 0;
+      const uint64_t current = credit_.load(), committed = head_.load(std::memory_order_acquire);
+      if (s.credit.magic != kCreditMagic || s.credit.released < current || s.credit.released > committed) {
+        fail(s.index, "sent an invalid credit (magic %#x, %" PRIu64 " released, %" PRIu64 " committed)",
+             s.credit.magic, s.credit.released, committed);
+        return false;
+      }
+      credit_.store(s.credit.released, std::memory_order_release);
+    }
+  }
+
+  // ---- receiver helpers
+
+  bool checkHeader(const Sock& s) {
+    const DataHeader& h = s.hdr;
+    const uint64_t released = released_.load(std::memory_order_acquire);
+    const char* why = nullptr;
+    if (h.magic != kDataMagic) why = "bad magic";
+    else if (h.stripe != static_cast<uint32_t>(s.index)) why = "wrong stripe index";
+    else if (h.seq != s.seq) why = "out-of-order sequence number";
+    else if (h.seq >= released + nSlots_) why = "more slots than its credit allows";
+    else if (h.slotBytes > spec_.slotBytes) why = "slot size larger than the slot";
+    else if (h.offset != stripeBegin(h.slotBytes, s.index, nSocks_) ||
+             h.length != stripeBegin(h.slotBytes, s.index + 1, nSocks_) - h.offset)
+      why = "stripe bounds do not match the slot size";
+    if (!why) return true;
+    fail(s.index, "sent an invalid data header (%s: magic %#x seq %" PRIu64 " size %" PRIu64 ")", why, h.magic,
+         h.seq, h.slotBytes);
+    return false;
+  }
+
+  bool receiverIo(Sock& s, short revents) {
+    if (revents & POLLIN) {
+      // Bounded: the sender cannot run more than nSlots ahead of our credits.
+      for (int round = 0; round < 4 * kMaxSlots; ++round) {
+        if (!s.haveHeader || s.done < s.hdr.length) {
+          char* dest = s.haveHeader
+                           ? staging_.get() + (s.seq % nSlots_) * spec_.slotBytes + s.hdr.offset + s.done
+                           : reinterpret_cast<char*>(&s.hdr) + s.done;
+          const size_t want = s.haveHeader ? s.hdr.length - s.done : sizeof(DataHeader) - s.done;
+          ssize_t n = recv(s.fd.get(), dest, want, MSG_DONTWAIT);
+          if (n == 0) return lost(s, 0);
+          if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+            return lost(s, errno);
+          }
+          s.done += static_cast<size_t>(n);
+        }
+        if (!s.haveHeader) {
+          if (s.done < sizeof(DataHeader)) continue;
+          if (!checkHeader(s)) return false;
+          s.haveHeader = true;
+          s.done = 0;
+        }
+        if (s.haveHeader && s.done == s.hdr.length) {
+          const uint64_t slot = s.seq % nSlots_;
+          sizes_[slot * static_cast<size_t>(nSocks_) + static_cast<size_t>(s.index)] = s.hdr.slotBytes;
+          arrivals_[slot].fetch_add(1, std::memory_order_release);
+          ++s.seq;
+          s.done = 0;
+          s.haveHeader = false;
+        }
+      }
+    } else if (revents & (POLLERR | POLLHUP)) {
+      return lost(s, ECONNRESET);
+    }
+    return s.index != 0 || sendCredits(s);
+  }
+
+  bool sendCredits(Sock& s) {
+    while (true) {
+      if (s.creditDone == 0) {
+        const uint64_t released = released_.load(std::memory_order_acquire);
+        if (s.creditSent >= released) return true;
+        s.credit = Credit{kCreditMagic, 0, released};
+      }
+      ssize_t n = send(s.fd.get(), reinterpret_cast<char*>(&s.credit) + s.creditDone, sizeof(Credit) - s.creditDone,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+        return lost(s, errno);
+      }
+      s.creditDone += static_cast<size_t>(n);
+      if (s.creditDone < sizeof(Credit)) return true;
+      s.creditDone = 0;
+      s.creditSent = s.credit.released;
+      creditAcked_.store(s.creditSent, std::memory_order_release);
+    }
+  }
+
+  const bool isSender_;
+  const int self_, peer_;
+  const uint64_t jobHash_;
+  const NetConnectionSpec spec_;
+  const uint64_t nSlots_;
+  const int nSocks_;
+  uint32_t tag_ = 0;
+  std::string address_;
+  Mapping staging_;
+  Fd listener_;
+  std::vector<Sock> socks_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  std::atomic<uint64_t> head_{0};         // sender: slots committed by the executor
+  std::atomic<uint64_t> credit_{0};       // sender: slots the receiver has released
+  std::atomic<uint64_t> released_{0};     // receiver: slots the executor has released
+  std::atomic<uint64_t> creditAcked_{0};  // receiver: credits handed to the socket
+  std::unique_ptr<std::atomic<uint64_t>[]> arrivals_;  // receiver: stripes landed per slot
+  // Sender: bytes per slot. Receiver: bytes per (slot, stripe) as each header announced.
+  std::vector<uint64_t> sizes_;
+  uint64_t sent_ = 0, received_ = 0;  // executor thread only
+
+  std::atomic<bool> stop_{false}, failed_{false};
+  std::mutex errorMutex_;
+  std::string error_;
+};
+
+ncclResult_t checkSpec(const NetConnectionSpec& spec) {
+  if (spec.nSlots < 1 || spec.nSlots > kMaxSlots)
+    return setError(ncclInternalError, "net FIFO with %d slots (1..%d)", spec.nSlots, kMaxSlots);
+  const int nSocks = spec.nThreads * spec.nSocksPerThread;
+  if (spec.nThreads < 1 || spec.nSocksPerThread < 1 || nSocks > kMaxSockets)
+    return setError(ncclInvalidArgument,
+                    "NCCL_SOCKET_NTHREADS=%d x NCCL_NSOCKS_PERTHREAD=%d must give 1..%d sockets",
+                    spec.nThreads, spec.nSocksPerThread, kMaxSockets);
+  return ncclSuccess;
+}
+
+}  // namespace
+
+ncclResult_t netConnectSend(Bootstrap& bootstrap, int peer, const NetConnectionSpec& spec,
+                            std::unique_ptr<Connection>* out) {
+  TCCL_CHECK(checkSpec(spec));
+  std::vector<Interface> itfs = findInterfaces();
+  if (itfs.empty())
+    return setError(ncclSystemError,
+                    "rank %d: no usable network interface for the net transport to rank %d "
+                    "(NCCL_SOCKET_IFNAME='%s')",
+                    bootstrap.rank(), peer, getenv("NCCL_SOCKET_IFNAME") ? getenv("NCCL_SOCKET_IFNAME") : "");
+  Mapping staging;
+  TCCL_CHECK(allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
+  auto conn = std::make_unique<NetConnection>(true, bootstrap.rank(), peer, bootstrap.jobHash(), spec,
+                                              std::move(staging));
+  conn->setTag(spec.tag);
+  AddressMessage msg{};
+  TCCL_CHECK(conn->listen(itfs.front().address, &msg));
+  TCCL_CHECK(bootstrap.send(peer, spec.tag, &msg, sizeof(msg)));
+  INFO(kLogNet, "rank %d: %s listening on %s", bootstrap.rank(), conn->describe().c_str(),
+       itfs.front().name.c_str());
+  *out = std::move(conn);
+  return ncclSuccess;
+}
+
+ncclResult_t netConnectRecv(Bootstrap& bootstrap, int peer, const NetConnectionSpec& spec,
+                            std::unique_ptr<Connection>* out) {
+  TCCL_CHECK(checkSpec(spec));
+  AddressMessage msg{};
+  TCCL_CHECK(bootstrap.recv(peer, spec.tag, &msg, sizeof(msg)));
+  const int nSocks = spec.nThreads * spec.nSocksPerThread;
+  if (msg.slotBytes != spec.slotBytes || msg.nSlots != static_cast<uint32_t>(spec.nSlots) ||
+      msg.nSocks != static_cast<uint32_t>(nSocks))
+    return setError(ncclInvalidUsage,
+                    "rank %d uses %" PRIu64 "-byte x %u slots over %u sockets but rank %d %zu x %d over %d: "
+                    "TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_SOCKET_NTHREADS and NCCL_NSOCKS_PERTHREAD "
+                    "must be equal on all ranks",
+                    peer, msg.slotBytes, msg.nSlots, msg.nSocks, bootstrap.rank(), spec.slotBytes, spec.nSlots,
+                    nSocks);
+  const int family = msg.address.storage.ss_family;
+  if ((family != AF_INET && family != AF_INET6) || msg.address.port() <= 0)
+    return setError(ncclRemoteError, "rank %d sent an invalid net address", peer);
+  Mapping staging;
+  TCCL_CHECK(allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
+  auto conn = std::make_unique<NetConnection>(false, bootstrap.rank(), peer, bootstrap.jobHash(), spec,
+                                              std::move(staging));
+  TCCL_CHECK(conn->connectAll(msg.address, spec.tag));
+  INFO(kLogNet, "rank %d: %s connected", bootstrap.rank(), conn->describe().c_str());
+  *out = std::move(conn);
+  return ncclSuccess;
+}
+
+ncclResult_t netAwaitReceiver(Connection& sendConnection) {
+  auto* conn = dynamic_cast<NetConnection*>(&sendConnection);
+  if (!conn) return setError(ncclInternalError, "netAwaitReceiver on a connection that is not a net hop");
+  return conn->acceptAll();
+}
+
+}  // namespace tccl
