@@ -27,7 +27,7 @@ typedef struct {
 /* One channel of a communicator's plan as seen from the calling rank. */
 typedef struct {
   int nRanks;
-  int order[TCCL_MAX_PLAN_RANKS]; /* global ranks in ring order */
+  int order[TCCL_MAX_PLAN_RANKS];      /* global ranks in ring order */
   tcclHop_t hops[TCCL_MAX_PLAN_RANKS]; /* hops[i]: order[i] -> order[(i+1) % nRanks] */
 } tcclRing_t;
 

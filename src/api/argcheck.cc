@@ -15,7 +15,8 @@ ncclResult_t checkComm(ncclComm_t comm, const char* fn) {
                     static_cast<void*>(comm));
   ncclResult_t state = waitCommReady(comm);
   if (state != ncclSuccess)
-    return setError(state, "%s: the communicator is in an error state: %s", fn, comm->lastError.c_str());
+    return setError(state, "%s: the communicator is in an error state: %s", fn,
+                    comm->lastError.c_str());
   return ncclSuccess;
 }
 
@@ -29,10 +30,18 @@ ncclResult_t resolveRedOp(ncclComm_t comm, ncclRedOp_t op, ncclDataType_t type, 
                           ReduceSpec* spec) {
   spec->type = type;
   switch (op) {
-    case ncclSum: spec->kind = ReduceKind::kSum; return ncclSuccess;
-    case ncclProd: spec->kind = ReduceKind::kProd; return ncclSuccess;
-    case ncclMax: spec->kind = ReduceKind::kMax; return ncclSuccess;
-    case ncclMin: spec->kind = ReduceKind::kMin; return ncclSuccess;
+    case ncclSum:
+      spec->kind = ReduceKind::kSum;
+      return ncclSuccess;
+    case ncclProd:
+      spec->kind = ReduceKind::kProd;
+      return ncclSuccess;
+    case ncclMax:
+      spec->kind = ReduceKind::kMax;
+      return ncclSuccess;
+    case ncclMin:
+      spec->kind = ReduceKind::kMin;
+      return ncclSuccess;
     case ncclAvg:
       if (isFloatingType(type)) {
         spec->kind = ReduceKind::kPreMulSum;
@@ -42,10 +51,12 @@ ncclResult_t resolveRedOp(ncclComm_t comm, ncclRedOp_t op, ncclDataType_t type, 
         spec->divisor = comm->nranks;
       }
       return ncclSuccess;
-    default: break;
+    default:
+      break;
   }
   const int64_t index = static_cast<int64_t>(op) - ncclNumOps;
-  if (index < 0 || index >= static_cast<int64_t>(comm->userOps.size()) || !comm->userOps[index].live)
+  if (index < 0 || index >= static_cast<int64_t>(comm->userOps.size()) ||
+      !comm->userOps[index].live)
     return setError(ncclInvalidArgument, "%s: invalid reduction op %d", fn, static_cast<int>(op));
   const UserRedOp& user = comm->userOps[index];
   if (user.type != type)
@@ -59,7 +70,8 @@ ncclResult_t resolveRedOp(ncclComm_t comm, ncclRedOp_t op, ncclDataType_t type, 
 
 ncclResult_t checkRank(ncclComm_t comm, int rank, const char* what, const char* fn) {
   if (rank < 0 || rank >= comm->nranks)
-    return setError(ncclInvalidArgument, "%s: %s %d is out of range [0, %d)", fn, what, rank, comm->nranks);
+    return setError(ncclInvalidArgument, "%s: %s %d is out of range [0, %d)", fn, what, rank,
+                    comm->nranks);
   return ncclSuccess;
 }
 
@@ -83,7 +95,8 @@ ncclResult_t finish(ncclComm_t comm, ncclResult_t res) {
 }
 
 ncclResult_t unsupported(const char* fn, const char* what) {
-  return setError(ncclInvalidUsage, "%s is not supported by TCCL (%s); see the compatibility table in TCCL's README",
+  return setError(ncclInvalidUsage,
+                  "%s is not supported by TCCL (%s); see the compatibility table in TCCL's README",
                   fn, what);
 }
 

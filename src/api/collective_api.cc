@@ -59,8 +59,8 @@ ncclResult_t groupedP2p(Fn&& body) {
   return res != ncclSuccess ? res : end;
 }
 
-ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t count, ncclDataType_t type,
-                      int peer) {
+ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t count,
+                      ncclDataType_t type, int peer) {
   return enqueueP2p(comm, P2pTask{isSend, const_cast<void*>(buf), count, type, peer});
 }
 
@@ -68,10 +68,10 @@ ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t coun
 
 NCCL_API(ncclResult_t, ncclAllReduce, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
-ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                           ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
-  return finish(comm, reductionColl(CollKind::kAllReduce, "ncclAllReduce", sendbuff, recvbuff, count,
-                                    datatype, op, 0, comm));
+ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count,
+                           ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+  return finish(comm, reductionColl(CollKind::kAllReduce, "ncclAllReduce", sendbuff, recvbuff,
+                                    count, datatype, op, 0, comm));
 }
 
 NCCL_API(ncclResult_t, ncclReduce, const void* sendbuff, void* recvbuff, size_t count,
@@ -85,15 +85,16 @@ ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, nccl
 NCCL_API(ncclResult_t, ncclReduceScatter, const void* sendbuff, void* recvbuff, size_t recvcount,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
-                               ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
-  return finish(comm, reductionColl(CollKind::kReduceScatter, "ncclReduceScatter", sendbuff, recvbuff,
-                                    recvcount, datatype, op, 0, comm));
+                               ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
+                               cudaStream_t) {
+  return finish(comm, reductionColl(CollKind::kReduceScatter, "ncclReduceScatter", sendbuff,
+                                    recvbuff, recvcount, datatype, op, 0, comm));
 }
 
 NCCL_API(ncclResult_t, ncclBroadcast, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
-ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                           int root, ncclComm_t comm, cudaStream_t) {
+ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count,
+                           ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t) {
   return finish(comm, dataColl(CollKind::kBroadcast, "ncclBroadcast", sendbuff, recvbuff, count,
                                datatype, root, comm));
 }
@@ -102,7 +103,8 @@ NCCL_API(ncclResult_t, ncclBcast, void* buff, size_t count, ncclDataType_t datat
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBcast(void* buff, size_t count, ncclDataType_t datatype, int root, ncclComm_t comm,
                        cudaStream_t) {
-  return finish(comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root, comm));
+  return finish(
+      comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root, comm));
 }
 
 NCCL_API(ncclResult_t, ncclAllGather, const void* sendbuff, void* recvbuff, size_t sendcount,
@@ -115,8 +117,8 @@ ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcoun
 
 NCCL_API(ncclResult_t, ncclAlltoAll, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
-ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                          ncclComm_t comm, cudaStream_t) {
+ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
+                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t) {
   const char* fn = "ncclAlltoAll";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -132,8 +134,10 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count, nc
       sendbuff = staged;
     }
     for (int peer = 0; peer < comm->nranks; ++peer) {
-      TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count, datatype, peer));
-      TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype, peer));
+      TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count,
+                          datatype, peer));
+      TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype,
+                          peer));
     }
     return ncclSuccess;
   };
@@ -156,7 +160,8 @@ ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, nccl
     if (comm->rank == root) {
       const size_t bytes = count * dataTypeSize(datatype);
       for (int peer = 0; peer < comm->nranks; ++peer)
-        TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype, peer));
+        TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count,
+                            datatype, peer));
     }
     return ncclSuccess;
   };
@@ -165,8 +170,8 @@ ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, nccl
 
 NCCL_API(ncclResult_t, ncclScatter, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
-ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                         int root, ncclComm_t comm, cudaStream_t) {
+ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
+                         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t) {
   const char* fn = "ncclScatter";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -178,7 +183,8 @@ ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count, ncc
       TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
       const size_t bytes = count * dataTypeSize(datatype);
       for (int peer = 0; peer < comm->nranks; ++peer)
-        TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count, datatype, peer));
+        TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count,
+                            datatype, peer));
     }
     TCCL_CHECK(queueP2p(comm, false, recvbuff, count, datatype, root));
     return ncclSuccess;
@@ -186,8 +192,8 @@ ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count, ncc
   return finish(comm, groupedP2p(body));
 }
 
-NCCL_API(ncclResult_t, ncclSend, const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
-         ncclComm_t comm, cudaStream_t stream);
+NCCL_API(ncclResult_t, ncclSend, const void* sendbuff, size_t count, ncclDataType_t datatype,
+         int peer, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
                       ncclComm_t comm, cudaStream_t) {
   const char* fn = "ncclSend";
@@ -204,8 +210,8 @@ ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatyp
 
 NCCL_API(ncclResult_t, ncclRecv, void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
          ncclComm_t comm, cudaStream_t stream);
-ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer, ncclComm_t comm,
-                      cudaStream_t) {
+ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
+                      ncclComm_t comm, cudaStream_t) {
   const char* fn = "ncclRecv";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));

@@ -32,16 +32,17 @@ ncclResult_t ncclLsaBarrierCreateRequirement(ncclTeam_t, int, ncclLsaBarrierHand
   return unsupported("ncclLsaBarrierCreateRequirement", kWhy);
 }
 
-NCCL_API(ncclResult_t, ncclGinBarrierCreateRequirement, ncclComm_t comm, ncclTeam_t team, int nBarriers,
-         ncclGinBarrierHandle_t* outHandle, ncclDevResourceRequirements_t* outReq);
+NCCL_API(ncclResult_t, ncclGinBarrierCreateRequirement, ncclComm_t comm, ncclTeam_t team,
+         int nBarriers, ncclGinBarrierHandle_t* outHandle, ncclDevResourceRequirements_t* outReq);
 ncclResult_t ncclGinBarrierCreateRequirement(ncclComm_t, ncclTeam_t, int, ncclGinBarrierHandle_t*,
                                              ncclDevResourceRequirements_t*) {
   return unsupported("ncclGinBarrierCreateRequirement", kWhy);
 }
 
-NCCL_API(ncclResult_t, ncclLLA2ACreateRequirement, int nBlocks, int nSlots, ncclLLA2AHandle_t* outHandle,
-         ncclDevResourceRequirements_t* outReq);
-ncclResult_t ncclLLA2ACreateRequirement(int, int, ncclLLA2AHandle_t*, ncclDevResourceRequirements_t*) {
+NCCL_API(ncclResult_t, ncclLLA2ACreateRequirement, int nBlocks, int nSlots,
+         ncclLLA2AHandle_t* outHandle, ncclDevResourceRequirements_t* outReq);
+ncclResult_t ncclLLA2ACreateRequirement(int, int, ncclLLA2AHandle_t*,
+                                        ncclDevResourceRequirements_t*) {
   return unsupported("ncclLLA2ACreateRequirement", kWhy);
 }
 

@@ -9,15 +9,24 @@ using namespace tccl;
 NCCL_API(const char*, ncclGetErrorString, ncclResult_t result);
 const char* ncclGetErrorString(ncclResult_t result) {
   switch (result) {
-    case ncclSuccess: return "no error";
-    case ncclUnhandledCudaError: return "unhandled cuda error (run with NCCL_DEBUG=INFO for details)";
-    case ncclSystemError: return "unhandled system error (run with NCCL_DEBUG=INFO for details)";
-    case ncclInternalError: return "internal error - please report this issue to the TCCL developers";
-    case ncclInvalidArgument: return "invalid argument (run with NCCL_DEBUG=WARN for details)";
-    case ncclInvalidUsage: return "invalid usage (run with NCCL_DEBUG=WARN for details)";
-    case ncclRemoteError: return "remote process exited or there was a network error";
-    case ncclInProgress: return "NCCL operation in progress";
-    default: return "unknown result code";
+    case ncclSuccess:
+      return "no error";
+    case ncclUnhandledCudaError:
+      return "unhandled cuda error (run with NCCL_DEBUG=INFO for details)";
+    case ncclSystemError:
+      return "unhandled system error (run with NCCL_DEBUG=INFO for details)";
+    case ncclInternalError:
+      return "internal error - please report this issue to the TCCL developers";
+    case ncclInvalidArgument:
+      return "invalid argument (run with NCCL_DEBUG=WARN for details)";
+    case ncclInvalidUsage:
+      return "invalid usage (run with NCCL_DEBUG=WARN for details)";
+    case ncclRemoteError:
+      return "remote process exited or there was a network error";
+    case ncclInProgress:
+      return "NCCL operation in progress";
+    default:
+      return "unknown result code";
   }
 }
 
@@ -28,7 +37,11 @@ const char* ncclGetLastError(ncclComm_t comm) {
 }
 
 NCCL_API(void, ncclResetDebugInit);
-void ncclResetDebugInit() { resetLogging(); }
+void ncclResetDebugInit() {
+  resetLogging();
+}
 
 // Exported by NCCL 2.28 for its own tools; not in nccl.h.
-extern "C" __attribute__((visibility("default"))) void ncclResetDebugInitInternal() { resetLogging(); }
+extern "C" __attribute__((visibility("default"))) void ncclResetDebugInitInternal() {
+  resetLogging();
+}

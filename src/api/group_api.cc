@@ -4,10 +4,14 @@
 using namespace tccl;
 
 NCCL_API(ncclResult_t, ncclGroupStart);
-ncclResult_t ncclGroupStart() { return groupStart(); }
+ncclResult_t ncclGroupStart() {
+  return groupStart();
+}
 
 NCCL_API(ncclResult_t, ncclGroupEnd);
-ncclResult_t ncclGroupEnd() { return groupEnd(); }
+ncclResult_t ncclGroupEnd() {
+  return groupEnd();
+}
 
 NCCL_API(ncclResult_t, ncclGroupSimulateEnd, ncclSimInfo_t* simInfo);
 ncclResult_t ncclGroupSimulateEnd(ncclSimInfo_t*) {

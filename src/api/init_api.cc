@@ -25,7 +25,8 @@ ncclResult_t ncclGetUniqueId(ncclUniqueId* uniqueId) {
   return createUniqueId(uniqueId, static_cast<double>(timeout), true);
 }
 
-NCCL_API(ncclResult_t, ncclCommInitRank, ncclComm_t* comm, int nranks, ncclUniqueId commId, int rank);
+NCCL_API(ncclResult_t, ncclCommInitRank, ncclComm_t* comm, int nranks, ncclUniqueId commId,
+         int rank);
 ncclResult_t ncclCommInitRank(ncclComm_t* comm, int nranks, ncclUniqueId commId, int rank) {
   return commInitRank(comm, nranks, commId, rank, nullptr);
 }
@@ -37,8 +38,8 @@ ncclResult_t ncclCommInitRankConfig(ncclComm_t* comm, int nranks, ncclUniqueId c
   return commInitRank(comm, nranks, commId, rank, config);
 }
 
-NCCL_API(ncclResult_t, ncclCommInitRankScalable, ncclComm_t* newcomm, int nranks, int myrank, int nId,
-         ncclUniqueId* commIds, ncclConfig_t* config);
+NCCL_API(ncclResult_t, ncclCommInitRankScalable, ncclComm_t* newcomm, int nranks, int myrank,
+         int nId, ncclUniqueId* commIds, ncclConfig_t* config);
 ncclResult_t ncclCommInitRankScalable(ncclComm_t* newcomm, int nranks, int myrank, int nId,
                                       ncclUniqueId* commIds, ncclConfig_t* config) {
   if (nId < 1 || !commIds)
@@ -55,24 +56,29 @@ ncclResult_t ncclCommInitAll(ncclComm_t* comm, int ndev, const int* devlist) {
 
 NCCL_API(ncclResult_t, ncclCommSplit, ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
          ncclConfig_t* config);
-ncclResult_t ncclCommSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm, ncclConfig_t* config) {
+ncclResult_t ncclCommSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
+                           ncclConfig_t* config) {
   TCCL_CHECK(checkComm(comm, "ncclCommSplit"));
-  if (!newcomm) return finish(comm, setError(ncclInvalidArgument, "ncclCommSplit: newcomm is NULL"));
+  if (!newcomm)
+    return finish(comm, setError(ncclInvalidArgument, "ncclCommSplit: newcomm is NULL"));
   if (color < 0 && color != NCCL_SPLIT_NOCOLOR)
-    return finish(comm, setError(ncclInvalidArgument, "ncclCommSplit: color %d is negative", color));
+    return finish(comm,
+                  setError(ncclInvalidArgument, "ncclCommSplit: color %d is negative", color));
   return finish(comm, commSplit(comm, color, key, newcomm, config));
 }
 
-NCCL_API(ncclResult_t, ncclCommShrink, ncclComm_t comm, int* excludeRanksList, int excludeRanksCount,
-         ncclComm_t* newcomm, ncclConfig_t* config, int shrinkFlags);
+NCCL_API(ncclResult_t, ncclCommShrink, ncclComm_t comm, int* excludeRanksList,
+         int excludeRanksCount, ncclComm_t* newcomm, ncclConfig_t* config, int shrinkFlags);
 ncclResult_t ncclCommShrink(ncclComm_t comm, int* excludeRanksList, int excludeRanksCount,
                             ncclComm_t* newcomm, ncclConfig_t* config, int shrinkFlags) {
   TCCL_CHECK(checkComm(comm, "ncclCommShrink"));
-  if (!newcomm) return finish(comm, setError(ncclInvalidArgument, "ncclCommShrink: newcomm is NULL"));
+  if (!newcomm)
+    return finish(comm, setError(ncclInvalidArgument, "ncclCommShrink: newcomm is NULL"));
   if (excludeRanksCount < 0 || (excludeRanksCount > 0 && !excludeRanksList))
     return finish(comm, setError(ncclInvalidArgument, "ncclCommShrink: invalid exclude list"));
   if (shrinkFlags != NCCL_SHRINK_DEFAULT && shrinkFlags != NCCL_SHRINK_ABORT)
-    return finish(comm, setError(ncclInvalidArgument, "ncclCommShrink: unknown flags %#x", shrinkFlags));
+    return finish(comm,
+                  setError(ncclInvalidArgument, "ncclCommShrink: unknown flags %#x", shrinkFlags));
   return finish(comm, commShrink(comm, excludeRanksList, excludeRanksCount, newcomm, config));
 }
 
@@ -112,9 +118,11 @@ ncclResult_t ncclCommRevoke(ncclComm_t, int) {
 NCCL_API(ncclResult_t, ncclCommGetAsyncError, ncclComm_t comm, ncclResult_t* asyncError);
 ncclResult_t ncclCommGetAsyncError(ncclComm_t comm, ncclResult_t* asyncError) {
   if (!comm) return setError(ncclInvalidArgument, "ncclCommGetAsyncError: comm is NULL");
-  if (!asyncError) return setError(ncclInvalidArgument, "ncclCommGetAsyncError: asyncError is NULL");
+  if (!asyncError)
+    return setError(ncclInvalidArgument, "ncclCommGetAsyncError: asyncError is NULL");
   if (!isLiveComm(comm))
-    return setError(ncclInvalidArgument, "ncclCommGetAsyncError: comm %p is not a live communicator",
+    return setError(ncclInvalidArgument,
+                    "ncclCommGetAsyncError: comm %p is not a live communicator",
                     static_cast<void*>(comm));
   *asyncError = comm->asyncError.load();
   return ncclSuccess;
@@ -131,7 +139,8 @@ ncclResult_t ncclCommCount(const ncclComm_t comm, int* count) {
 NCCL_API(ncclResult_t, ncclCommCuDevice, const ncclComm_t comm, int* device);
 ncclResult_t ncclCommCuDevice(const ncclComm_t comm, int* device) {
   TCCL_CHECK(checkComm(comm, "ncclCommCuDevice"));
-  if (!device) return finish(comm, setError(ncclInvalidArgument, "ncclCommCuDevice: device is NULL"));
+  if (!device)
+    return finish(comm, setError(ncclInvalidArgument, "ncclCommCuDevice: device is NULL"));
   *device = comm->cudaDev;
   return ncclSuccess;
 }

@@ -38,13 +38,15 @@ ncclResult_t ncclMemFree(void* ptr) {
   return sharedFree(ptr);
 }
 
-NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size, void** handle);
+NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size,
+         void** handle);
 ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, void** handle) {
   const char* fn = "ncclCommRegister";
   TCCL_CHECK(checkComm(comm, fn));
   if (!handle) return finish(comm, setError(ncclInvalidArgument, "%s: handle is NULL", fn));
   if (!buff || size == 0)
-    return finish(comm, setError(ncclInvalidArgument, "%s: buffer %p of %zu bytes", fn, buff, size));
+    return finish(comm,
+                  setError(ncclInvalidArgument, "%s: buffer %p of %zu bytes", fn, buff, size));
   auto reg = std::make_unique<Registration>(Registration{comm, buff, size});
   std::lock_guard<std::mutex> lock(gAllocMutex);
   *handle = reg.get();
@@ -59,7 +61,8 @@ ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) {
   std::lock_guard<std::mutex> lock(gAllocMutex);
   auto it = registrations().find(handle);
   if (it == registrations().end() || it->second->comm != comm)
-    return finish(comm, setError(ncclInvalidArgument, "%s: %p is not a registration of this communicator", fn, handle));
+    return finish(comm, setError(ncclInvalidArgument,
+                                 "%s: %p is not a registration of this communicator", fn, handle));
   registrations().erase(it);
   return ncclSuccess;
 }

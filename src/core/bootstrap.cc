@@ -35,7 +35,8 @@ ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourComm
   } else {
     auto itfs = findInterfaces();
     if (itfs.empty())
-      return setError(ncclSystemError, "no usable network interface for the bootstrap (NCCL_SOCKET_IFNAME='%s')",
+      return setError(ncclSystemError,
+                      "no usable network interface for the bootstrap (NCCL_SOCKET_IFNAME='%s')",
                       envString("NCCL_SOCKET_IFNAME").c_str());
     SocketAddress addr = itfs.front().address;
     addr.setPort(0);
@@ -79,10 +80,12 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   // Our own listener, on the interface that reaches the root.
   auto itfs = findInterfaces();
   SocketAddress mine;
-  bool isLoopbackRoot = root.toString().rfind("127.", 0) == 0 || root.toString().rfind("[::1]", 0) == 0;
+  bool isLoopbackRoot =
+      root.toString().rfind("127.", 0) == 0 || root.toString().rfind("[::1]", 0) == 0;
   for (const auto& itf : itfs) {
     if (itf.address.storage.ss_family != root.storage.ss_family) continue;
-    bool itfLoop = itf.address.toString().rfind("127.", 0) == 0 || itf.address.toString().rfind("[::1]", 0) == 0;
+    bool itfLoop = itf.address.toString().rfind("127.", 0) == 0 ||
+                   itf.address.toString().rfind("[::1]", 0) == 0;
     if (itfLoop == isLoopbackRoot || mine.storage.ss_family == 0) {
       mine = itf.address;
       if (itfLoop == isLoopbackRoot) break;
@@ -112,10 +115,11 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   BootstrapHeader reply;
   res = recvAll(conn, &reply, sizeof(reply), deadline);
   if (res != ncclSuccess)
-    return setError(ncclSystemError,
-                    "rank %d: the bootstrap root did not answer within %.0fs (TCCL_BOOTSTRAP_TIMEOUT): "
-                    "are all %d ranks started, with the same ncclUniqueId?",
-                    rank, timeoutSec, nranks);
+    return setError(
+        ncclSystemError,
+        "rank %d: the bootstrap root did not answer within %.0fs (TCCL_BOOTSTRAP_TIMEOUT): "
+        "are all %d ranks started, with the same ncclUniqueId?",
+        rank, timeoutSec, nranks);
   if (reply.magic != kBootstrapMagic || reply.type != BootstrapMsg::kTable ||
       reply.nonce != content.nonce || reply.nranks != nranks ||
       reply.bytes != static_cast<uint64_t>(nranks) * sizeof(PackedAddress))
@@ -123,7 +127,8 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   bs->peers_.resize(nranks);
   TCCL_CHECK(recvAll(conn, bs->peers_.data(), reply.bytes, deadline));
   bs->jobHash_ = fnv1a(&reply.tag, sizeof(reply.tag), content.nonce);
-  INFO(kLogBootstrap, "rank %d/%d bootstrap listening on %s", rank, nranks, mine.toString().c_str());
+  INFO(kLogBootstrap, "rank %d/%d bootstrap listening on %s", rank, nranks,
+       mine.toString().c_str());
   *out = std::move(bs);
   return ncclSuccess;
 }
@@ -135,7 +140,8 @@ bool Bootstrap::idNeedsRankZeroRoot(const ncclUniqueId& id) {
 }
 
 ncclResult_t Bootstrap::send(int peer, uint32_t tag, const void* data, size_t bytes) {
-  if (peer < 0 || peer >= nranks_) return setError(ncclInternalError, "bootstrap send to rank %d", peer);
+  if (peer < 0 || peer >= nranks_)
+    return setError(ncclInternalError, "bootstrap send to rank %d", peer);
   Deadline deadline = deadlineAfter(timeoutSec_);
   Fd conn;
   TCCL_CHECK(connectTo(unpackAddress(peers_[peer]), deadline, &conn));
@@ -184,9 +190,10 @@ ncclResult_t Bootstrap::recv(int peer, uint32_t tag, void* data, size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto deliver = [&](const Message& m) -> ncclResult_t {
     if (m.data.size() != bytes)
-      return setError(ncclInternalError,
-                      "rank %d: bootstrap message from rank %d (tag %#x) has %zu bytes, expected %zu",
-                      rank_, peer, tag, m.data.size(), bytes);
+      return setError(
+          ncclInternalError,
+          "rank %d: bootstrap message from rank %d (tag %#x) has %zu bytes, expected %zu", rank_,
+          peer, tag, m.data.size(), bytes);
     if (bytes) memcpy(data, m.data.data(), bytes);
     return ncclSuccess;
   };

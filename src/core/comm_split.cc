@@ -22,7 +22,8 @@ const ncclConfig_t* inherit(const ncclComm* parent, const ncclConfig_t* config) 
 }
 }  // namespace
 
-ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm, const ncclConfig_t* config) {
+ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
+                       const ncclConfig_t* config) {
   TCCL_CHECK(checkConfig(config));
   *newcomm = nullptr;
   std::vector<SplitEntry> all(comm->nranks);
@@ -31,12 +32,15 @@ ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
   std::vector<SplitEntry> members;
   for (const SplitEntry& e : all)
     if (e.color == color && color != NCCL_SPLIT_NOCOLOR) members.push_back(e);
-  std::sort(members.begin(), members.end(),
-            [](const SplitEntry& a, const SplitEntry& b) { return a.key != b.key ? a.key < b.key : a.rank < b.rank; });
+  std::sort(members.begin(), members.end(), [](const SplitEntry& a, const SplitEntry& b) {
+    return a.key != b.key ? a.key < b.key : a.rank < b.rank;
+  });
   // The first member of each color creates the id; everybody contributes a slot to the allgather.
   std::vector<ncclUniqueId> ids(comm->nranks);
   const bool leader = !members.empty() && members.front().rank == comm->rank;
-  if (leader) TCCL_CHECK(createUniqueId(&ids[comm->rank], static_cast<double>(comm->env.bootstrapTimeoutSec), false));
+  if (leader)
+    TCCL_CHECK(createUniqueId(&ids[comm->rank], static_cast<double>(comm->env.bootstrapTimeoutSec),
+                              false));
   TCCL_CHECK(comm->bootstrap->allGather(ids.data(), sizeof(ncclUniqueId)));
   if (color == NCCL_SPLIT_NOCOLOR) return ncclSuccess;
   int newRank = 0;
@@ -54,7 +58,8 @@ ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclC
   std::vector<bool> excluded(comm->nranks, false);
   for (int i = 0; i < nExclude; ++i) {
     if (exclude[i] < 0 || exclude[i] >= comm->nranks)
-      return setError(ncclInvalidArgument, "ncclCommShrink: excluded rank %d is out of range", exclude[i]);
+      return setError(ncclInvalidArgument, "ncclCommShrink: excluded rank %d is out of range",
+                      exclude[i]);
     excluded[exclude[i]] = true;
   }
   if (excluded[comm->rank])
@@ -70,8 +75,10 @@ ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclC
   } else {
     TCCL_CHECK(comm->bootstrap->recv(survivors.front(), kShrinkTag, &id, sizeof(id)));
   }
-  const int newRank = static_cast<int>(std::find(survivors.begin(), survivors.end(), comm->rank) - survivors.begin());
-  return commInitRank(newcomm, static_cast<int>(survivors.size()), id, newRank, inherit(comm, config));
+  const int newRank = static_cast<int>(std::find(survivors.begin(), survivors.end(), comm->rank) -
+                                       survivors.begin());
+  return commInitRank(newcomm, static_cast<int>(survivors.size()), id, newRank,
+                      inherit(comm, config));
 }
 
 }  // namespace tccl

@@ -21,7 +21,11 @@ ncclResult_t setError(ncclResult_t result, const char* fmt, ...) {
   return result;
 }
 
-const std::string& lastThreadError() { return tLastError; }
-void clearThreadError() { tLastError.clear(); }
+const std::string& lastThreadError() {
+  return tLastError;
+}
+void clearThreadError() {
+  tLastError.clear();
+}
 
 }  // namespace tccl

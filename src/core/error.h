@@ -10,15 +10,16 @@ namespace tccl {
 
 // Records the message for this thread (and, through the API layer, for the communicator),
 // logs it as a WARN line and returns `result` so callers can `return setError(...)`.
-ncclResult_t setError(ncclResult_t result, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+ncclResult_t setError(ncclResult_t result, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 const std::string& lastThreadError();
 void clearThreadError();
 
 }  // namespace tccl
 
 // Propagates a failing ncclResult_t.
-#define TCCL_CHECK(call)                               \
-  do {                                                 \
-    ncclResult_t tccl_res_ = (call);                   \
-    if (tccl_res_ != ncclSuccess) return tccl_res_;    \
+#define TCCL_CHECK(call)                            \
+  do {                                              \
+    ncclResult_t tccl_res_ = (call);                \
+    if (tccl_res_ != ncclSuccess) return tccl_res_; \
   } while (0)

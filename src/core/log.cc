@@ -32,9 +32,10 @@ struct SubsysName {
   uint32_t bit;
 };
 constexpr SubsysName kSubsysNames[] = {
-    {"INIT", kLogInit}, {"COLL", kLogColl},   {"P2P", kLogP2p},           {"SHM", kLogShm},
-    {"NET", kLogNet},   {"GRAPH", kLogGraph}, {"ENV", kLogEnv},           {"ALLOC", kLogAlloc},
-    {"BOOTSTRAP", kLogBootstrap},             {"TCCL", kLogTccl},         {"ALL", kLogAll},
+    {"INIT", kLogInit}, {"COLL", kLogColl},   {"P2P", kLogP2p},
+    {"SHM", kLogShm},   {"NET", kLogNet},     {"GRAPH", kLogGraph},
+    {"ENV", kLogEnv},   {"ALLOC", kLogAlloc}, {"BOOTSTRAP", kLogBootstrap},
+    {"TCCL", kLogTccl}, {"ALL", kLogAll},
 };
 
 LogLevel parseLevel(const char* s) {
@@ -57,7 +58,8 @@ uint32_t parseSubsys(const char* s, uint32_t fallback) {
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
-    std::string tok = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string tok =
+        list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     for (const auto& n : kSubsysNames)
       if (!strcasecmp(tok.c_str(), n.name)) mask |= n.bit;
     if (comma == std::string::npos) break;
@@ -114,7 +116,9 @@ bool logEnabled(LogLevel level, uint32_t subsys) {
   return true;
 }
 
-void setLogDevice(int dev) { tLogDevice = dev; }
+void setLogDevice(int dev) {
+  tLogDevice = dev;
+}
 
 void resetLogging() {
   std::lock_guard<std::mutex> lock(gLogMutex);
@@ -135,7 +139,9 @@ void logMessage(LogLevel level, uint32_t /*subsys*/, const char* file, int line,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  const char* tag = level == LogLevel::kWarn ? "WARN" : level == LogLevel::kTrace ? "TRACE" : "INFO";
+  const char* tag = level == LogLevel::kWarn    ? "WARN"
+                    : level == LogLevel::kTrace ? "TRACE"
+                                                : "INFO";
   long tid = syscall(SYS_gettid);
   std::lock_guard<std::mutex> lock(gLogMutex);
   if (level == LogLevel::kVersion) {

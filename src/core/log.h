@@ -32,10 +32,10 @@ void setLogDevice(int dev);
 
 }  // namespace tccl
 
-#define TCCL_LOG(level, subsys, ...)                                                    \
-  do {                                                                                  \
-    if (::tccl::logEnabled(level, subsys))                                              \
-      ::tccl::logMessage(level, subsys, __FILE__, __LINE__, __VA_ARGS__);               \
+#define TCCL_LOG(level, subsys, ...)                                      \
+  do {                                                                    \
+    if (::tccl::logEnabled(level, subsys))                                \
+      ::tccl::logMessage(level, subsys, __FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 #define WARN(...) TCCL_LOG(::tccl::LogLevel::kWarn, ::tccl::kLogAll, __VA_ARGS__)
 #define INFO(subsys, ...) TCCL_LOG(::tccl::LogLevel::kInfo, subsys, __VA_ARGS__)

@@ -22,7 +22,8 @@ uint64_t hashText(const std::string& s) {
 
 // What this rank knows about its own node: the simulated node of TCCL_SIM_TOPOLOGY, or the
 // live machine (only needed when a database must be matched).
-ncclResult_t describeOwnNode(ncclComm* comm, bool needSignature, std::optional<NodeSignature>* sig) {
+ncclResult_t describeOwnNode(ncclComm* comm, bool needSignature,
+                             std::optional<NodeSignature>* sig) {
   RankInfo& me = comm->ranks[comm->rank];
   const int localRank = comm->shape.localRankOf[comm->rank];
   me.gpuIndex = localRank;
@@ -32,9 +33,10 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needSignature, std::optional<N
       return setError(ncclInvalidArgument, "TCCL_SIM_TOPOLOGY: %s", loaded.error.c_str());
     const int nGpus = static_cast<int>(loaded.topology->gpus.size());
     if (localRank >= nGpus)
-      return setError(ncclInvalidUsage,
-                      "TCCL_SIM_TOPOLOGY=%s describes %d GPUs but rank %d is local rank %d of its node",
-                      comm->env.simTopology.c_str(), nGpus, comm->rank, localRank);
+      return setError(
+          ncclInvalidUsage,
+          "TCCL_SIM_TOPOLOGY=%s describes %d GPUs but rank %d is local rank %d of its node",
+          comm->env.simTopology.c_str(), nGpus, comm->rank, localRank);
     me.numaNode = topo::gpuNuma(*loaded.topology, localRank);
     *sig = topo::signatureOf(*loaded.topology);
     INFO(kLogTccl, "rank %d plays GPU %d (NUMA %d) of simulated node '%s'", comm->rank, localRank,
@@ -62,8 +64,10 @@ DbChoice loadDatabase(const RuntimeEnv& env) {
     choice.label = "xml:" + env.xmlPath;
     loaded = db::importTcclXmlFile(env.xmlPath);
   }
-  if (!loaded.db) choice.why = loaded.error;
-  else choice.db = std::move(loaded.db);
+  if (!loaded.db)
+    choice.why = loaded.error;
+  else
+    choice.db = std::move(loaded.db);
   return choice;
 }
 
@@ -82,7 +86,8 @@ ncclResult_t setupPlan(ncclComm* comm) {
     if (choice.db) {
       me.dbHash = hashText(db::toJsonText(*choice.db));
       if (!sig) {
-        choice.why = "this node's hardware could not be discovered (set TCCL_SIM_TOPOLOGY or TCCL_DB_NODE)";
+        choice.why =
+            "this node's hardware could not be discovered (set TCCL_SIM_TOPOLOGY or TCCL_DB_NODE)";
         if (!env.dbNode.empty()) sig = NodeSignature{};
       }
       if (sig) me.dbNodeType = db::matchNodeType(*choice.db, *sig, env.dbNode, &choice.why);
@@ -95,7 +100,8 @@ ncclResult_t setupPlan(ncclComm* comm) {
   if (wantDb) {
     for (const RankInfo& r : comm->ranks) {
       if (r.dbHash == 0) {
-        whyNot = r.rank == comm->rank ? choice.why : "rank " + std::to_string(r.rank) + " could not load it";
+        whyNot = r.rank == comm->rank ? choice.why
+                                      : "rank " + std::to_string(r.rank) + " could not load it";
         break;
       }
       if (r.dbHash != comm->ranks[0].dbHash) {
@@ -103,21 +109,26 @@ ncclResult_t setupPlan(ncclComm* comm) {
         break;
       }
       if (r.dbNodeType < 0) {
-        whyNot = r.rank == comm->rank ? choice.why
-                                      : "the node of rank " + std::to_string(r.rank) + " matches no node type";
+        whyNot = r.rank == comm->rank
+                     ? choice.why
+                     : "the node of rank " + std::to_string(r.rank) + " matches no node type";
         break;
       }
     }
     if (whyNot.empty()) {
-      db::DbPlan built = db::buildPlanFromDatabase(*choice.db, choice.label, comm->ranks, comm->shape);
-      if (built.plan) comm->plan = std::move(*built.plan);
-      else whyNot = built.whyNot;
+      db::DbPlan built =
+          db::buildPlanFromDatabase(*choice.db, choice.label, comm->ranks, comm->shape);
+      if (built.plan)
+        comm->plan = std::move(*built.plan);
+      else
+        whyNot = built.whyNot;
     }
     if (!whyNot.empty()) {
       const char* var = env.dbPath.empty() ? "TCCL_XML_FILE" : "TCCL_DB";
       if (env.dbStrict)
         return setError(ncclInvalidUsage, "%s=%s does not fit this job (TCCL_DB_STRICT=1): %s", var,
-                        env.dbPath.empty() ? env.xmlPath.c_str() : env.dbPath.c_str(), whyNot.c_str());
+                        env.dbPath.empty() ? env.xmlPath.c_str() : env.dbPath.c_str(),
+                        whyNot.c_str());
       if (comm->rank == 0)
         WARN("%s=%s does not fit this job, using the default plan: %s", var,
              env.dbPath.empty() ? env.xmlPath.c_str() : env.dbPath.c_str(), whyNot.c_str());
@@ -134,7 +145,8 @@ void logPlan(const ncclComm* comm) {
   for (int c = 0; c < nch; ++c) {
     const Ring& ring = comm->plan.rings[c];
     const int n = static_cast<int>(ring.order.size());
-    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
+    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) -
+                                     ring.order.begin());
     const int prev = ring.order[(pos - 1 + n) % n], next = ring.order[(pos + 1) % n];
     INFO(kLogTccl, "Channel %02d/%02d : %d -> %d -> %d recv %s send %s [plan %s]", c, nch, prev,
          comm->rank, next, describeHop(ring.hops[(pos - 1 + n) % n]).c_str(),

@@ -53,7 +53,8 @@ std::string SocketAddress::toString() const {
 }
 
 int SocketAddress::port() const {
-  if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  if (storage.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
   if (storage.ss_family == AF_INET6)
     return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
   return -1;
@@ -161,11 +162,13 @@ std::vector<Interface> findInterfaces() {
 }
 
 Deadline deadlineAfter(double seconds) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 static int msLeft(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 1000));
 }
 
@@ -175,7 +178,8 @@ ncclResult_t listenOn(SocketAddress* addr, Fd* out) {
   int one = 1;
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr->storage), addr->length()) != 0)
-    return setError(ncclSystemError, "cannot bind %s: %s", addr->toString().c_str(), strerror(errno));
+    return setError(ncclSystemError, "cannot bind %s: %s", addr->toString().c_str(),
+                    strerror(errno));
   if (listen(fd.get(), 1024) != 0)
     return setError(ncclSystemError, "listen on %s: %s", addr->toString().c_str(), strerror(errno));
   socklen_t len = sizeof(addr->storage);
@@ -240,7 +244,8 @@ static ncclResult_t transfer(const Fd& fd, void* data, size_t bytes, Deadline de
       continue;
     }
     ssize_t n = send ? ::send(fd.get(), p, bytes, MSG_NOSIGNAL) : ::recv(fd.get(), p, bytes, 0);
-    if (n == 0) return setError(ncclRemoteError, "connection closed by peer with %zu bytes left", bytes);
+    if (n == 0)
+      return setError(ncclRemoteError, "connection closed by peer with %zu bytes left", bytes);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return setError(ncclRemoteError, "socket %s: %s", send ? "send" : "receive", strerror(errno));

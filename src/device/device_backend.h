@@ -17,9 +17,9 @@ enum class ReduceKind { kSum, kProd, kMax, kMin, kPreMulSum };
 struct ReduceSpec {
   ncclDataType_t type = ncclFloat32;
   ReduceKind kind = ReduceKind::kSum;
-  double scalar = 1.0;          // PreMulSum: multiplies each local input once
+  double scalar = 1.0;              // PreMulSum: multiplies each local input once
   const void* scalarPtr = nullptr;  // device-resident scalar (read when the op runs)
-  int divisor = 1;              // integer Avg: the final result is divided by this
+  int divisor = 1;                  // integer Avg: the final result is divided by this
 };
 
 // One data step: out = combine(scale(local), received), written to up to two places.

@@ -21,7 +21,8 @@ class BufferExchange {
   virtual ~BufferExchange() = default;
   // Announces this rank's buffers for operation `seq` (operations are numbered alike on all
   // ranks). Never blocks.
-  virtual void publish(uint64_t seq, const void* send, size_t sendBytes, void* recv, size_t recvBytes) = 0;
+  virtual void publish(uint64_t seq, const void* send, size_t sendBytes, void* recv,
+                       size_t recvBytes) = 0;
   // *ready once every rank has published `seq`; then `peers` holds every rank's buffers.
   virtual ncclResult_t tryCollect(uint64_t seq, std::vector<PeerBuffers>* peers, bool* ready) = 0;
   // Phase barrier: arrive, then poll until everybody has arrived.

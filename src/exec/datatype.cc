@@ -8,23 +8,36 @@ namespace tccl {
 
 size_t dataTypeSize(ncclDataType_t type) {
   switch (type) {
-    case ncclInt8: case ncclUint8: case ncclFloat8e4m3: case ncclFloat8e5m2: return 1;
-    case ncclFloat16: case ncclBfloat16: return 2;
-    case ncclInt32: case ncclUint32: case ncclFloat32: return 4;
-    case ncclInt64: case ncclUint64: case ncclFloat64: return 8;
-    default: return 0;
+    case ncclInt8:
+    case ncclUint8:
+    case ncclFloat8e4m3:
+    case ncclFloat8e5m2:
+      return 1;
+    case ncclFloat16:
+    case ncclBfloat16:
+      return 2;
+    case ncclInt32:
+    case ncclUint32:
+    case ncclFloat32:
+      return 4;
+    case ncclInt64:
+    case ncclUint64:
+    case ncclFloat64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 const char* dataTypeName(ncclDataType_t type) {
-  static const char* names[] = {"int8", "uint8", "int32", "uint32", "int64", "uint64",
+  static const char* names[] = {"int8", "uint8", "int32",  "uint32",   "int64",  "uint64",
                                 "half", "float", "double", "bfloat16", "f8e4m3", "f8e5m2"};
   return type >= 0 && type < ncclNumTypes ? names[type] : "invalid";
 }
 
 bool isFloatingType(ncclDataType_t type) {
-  return type == ncclFloat16 || type == ncclFloat32 || type == ncclFloat64 || type == ncclBfloat16 ||
-         type == ncclFloat8e4m3 || type == ncclFloat8e5m2;
+  return type == ncclFloat16 || type == ncclFloat32 || type == ncclFloat64 ||
+         type == ncclBfloat16 || type == ncclFloat8e4m3 || type == ncclFloat8e5m2;
 }
 
 namespace {
@@ -36,9 +49,10 @@ struct Minifloat {
   static constexpr int kExpBits = E;
   static constexpr uint32_t kExpMask = (1u << E) - 1;
   // e4m3 (OCP "FN") has no infinity: only S.1111.111 is NaN, so its top exponent is finite.
-  static constexpr uint32_t kMaxCode = kHasInf ? ((kExpMask - 1) << M) | ((1u << M) - 1)
-                                               : (kExpMask << M) | ((1u << M) - 2);
-  static constexpr uint32_t kNanCode = kHasInf ? (kExpMask << M) | (1u << (M - 1)) : (kExpMask << M) | ((1u << M) - 1);
+  static constexpr uint32_t kMaxCode =
+      kHasInf ? ((kExpMask - 1) << M) | ((1u << M) - 1) : (kExpMask << M) | ((1u << M) - 2);
+  static constexpr uint32_t kNanCode =
+      kHasInf ? (kExpMask << M) | (1u << (M - 1)) : (kExpMask << M) | ((1u << M) - 1);
   static constexpr uint32_t kInfCode = kExpMask << M;
 
   static double decodeMagnitude(uint32_t code) {
@@ -83,7 +97,8 @@ struct Minifloat {
         m = 0;
         ++e;
       }
-      if (e + kBias > static_cast<int>(kExpMask)) return sign | (saturate || !kHasInf ? kMaxCode : kInfCode);
+      if (e + kBias > static_cast<int>(kExpMask))
+        return sign | (saturate || !kHasInf ? kMaxCode : kInfCode);
       code = (static_cast<uint32_t>(e + kBias) << M) | m;
     }
     if (code > kMaxCode || (a > maxFinite && decodeMagnitude(code) > maxFinite))
@@ -99,16 +114,34 @@ using E5M2Format = Minifloat<5, 2, true>;
 }  // namespace
 
 namespace detail {
-uint32_t encodeHalfSlow(float f) { return HalfFormat::encode(f, false); }
-uint32_t encodeE4M3Slow(float f) { return E4M3Format::encode(f, true); }
-uint32_t encodeE5M2Slow(float f) { return E5M2Format::encode(f, true); }
+uint32_t encodeHalfSlow(float f) {
+  return HalfFormat::encode(f, false);
+}
+uint32_t encodeE4M3Slow(float f) {
+  return E4M3Format::encode(f, true);
+}
+uint32_t encodeE5M2Slow(float f) {
+  return E5M2Format::encode(f, true);
+}
 }  // namespace detail
 
-uint16_t floatToHalfExact(float f) { return static_cast<uint16_t>(HalfFormat::encode(f, false)); }
-uint8_t floatToFp8e4m3Exact(float f) { return static_cast<uint8_t>(E4M3Format::encode(f, true)); }
-uint8_t floatToFp8e5m2Exact(float f) { return static_cast<uint8_t>(E5M2Format::encode(f, true)); }
-float halfToFloatExact(uint16_t h) { return HalfFormat::decode(h); }
-float fp8e4m3ToFloatExact(uint8_t v) { return E4M3Format::decode(v); }
-float fp8e5m2ToFloatExact(uint8_t v) { return E5M2Format::decode(v); }
+uint16_t floatToHalfExact(float f) {
+  return static_cast<uint16_t>(HalfFormat::encode(f, false));
+}
+uint8_t floatToFp8e4m3Exact(float f) {
+  return static_cast<uint8_t>(E4M3Format::encode(f, true));
+}
+uint8_t floatToFp8e5m2Exact(float f) {
+  return static_cast<uint8_t>(E5M2Format::encode(f, true));
+}
+float halfToFloatExact(uint16_t h) {
+  return HalfFormat::decode(h);
+}
+float fp8e4m3ToFloatExact(uint8_t v) {
+  return E4M3Format::decode(v);
+}
+float fp8e5m2ToFloatExact(uint8_t v) {
+  return E5M2Format::decode(v);
+}
 
 }  // namespace tccl

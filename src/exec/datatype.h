@@ -48,7 +48,8 @@ inline bool encodeNormal(float f, uint32_t* out) {
 }  // namespace detail
 
 inline float halfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16, exp = (h >> 10) & 0x1f,
+                 man = h & 0x3ff;
   if (exp == 0) {
     const float mag = static_cast<float>(man) * 5.9604644775390625e-8f;  // 2^-24
     return sign ? -mag : mag;
@@ -61,7 +62,9 @@ inline uint16_t floatToHalf(float f) {
   if (detail::encodeNormal<10, 15, 0x7bff, 15>(f, &code)) return static_cast<uint16_t>(code);
   return static_cast<uint16_t>(detail::encodeHalfSlow(f));
 }
-inline float bf16ToFloat(uint16_t b) { return detail::bitsToFloat(static_cast<uint32_t>(b) << 16); }
+inline float bf16ToFloat(uint16_t b) {
+  return detail::bitsToFloat(static_cast<uint32_t>(b) << 16);
+}
 inline uint16_t floatToBf16(float f) {
   uint32_t x = detail::floatToBits(f);
   if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
@@ -84,7 +87,9 @@ inline uint8_t floatToFp8e4m3(float f) {
   return static_cast<uint8_t>(detail::encodeE4M3Slow(f));
 }
 // e5m2 is the upper byte of an fp16.
-inline float fp8e5m2ToFloat(uint8_t v) { return halfToFloat(static_cast<uint16_t>(v << 8)); }
+inline float fp8e5m2ToFloat(uint8_t v) {
+  return halfToFloat(static_cast<uint16_t>(v << 8));
+}
 inline uint8_t floatToFp8e5m2(float f) {
   uint32_t code;
   if (detail::encodeNormal<2, 15, 0x7b, 7>(f, &code)) return static_cast<uint8_t>(code);
@@ -100,32 +105,45 @@ float fp8e4m3ToFloatExact(uint8_t v);
 float fp8e5m2ToFloatExact(uint8_t v);
 
 // Storage wrappers: the reduction template computes in `Compute` and stores as the raw type.
-struct Half { uint16_t bits; };
-struct BFloat16 { uint16_t bits; };
-struct Fp8E4M3 { uint8_t bits; };
-struct Fp8E5M2 { uint8_t bits; };
+struct Half {
+  uint16_t bits;
+};
+struct BFloat16 {
+  uint16_t bits;
+};
+struct Fp8E4M3 {
+  uint8_t bits;
+};
+struct Fp8E5M2 {
+  uint8_t bits;
+};
 
-template <typename T> struct ElementTraits {
+template <typename T>
+struct ElementTraits {
   using Compute = T;
   static Compute load(T v) { return v; }
   static T store(Compute v) { return v; }
 };
-template <> struct ElementTraits<Half> {
+template <>
+struct ElementTraits<Half> {
   using Compute = float;
   static float load(Half v) { return halfToFloat(v.bits); }
   static Half store(float v) { return {floatToHalf(v)}; }
 };
-template <> struct ElementTraits<BFloat16> {
+template <>
+struct ElementTraits<BFloat16> {
   using Compute = float;
   static float load(BFloat16 v) { return bf16ToFloat(v.bits); }
   static BFloat16 store(float v) { return {floatToBf16(v)}; }
 };
-template <> struct ElementTraits<Fp8E4M3> {
+template <>
+struct ElementTraits<Fp8E4M3> {
   using Compute = float;
   static float load(Fp8E4M3 v) { return fp8e4m3ToFloat(v.bits); }
   static Fp8E4M3 store(float v) { return {floatToFp8e4m3(v)}; }
 };
-template <> struct ElementTraits<Fp8E5M2> {
+template <>
+struct ElementTraits<Fp8E5M2> {
   using Compute = float;
   static float load(Fp8E5M2 v) { return fp8e5m2ToFloat(v.bits); }
   static Fp8E5M2 store(float v) { return {floatToFp8e5m2(v)}; }

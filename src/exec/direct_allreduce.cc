@@ -7,10 +7,18 @@ namespace {
 
 class DirectAllReduce final : public CustomOp {
  public:
-  DirectAllReduce(BufferExchange& exchange, DeviceBackend& device, uint64_t seq, int rank, int nranks,
-                  const void* send, void* recv, size_t count, const ReduceSpec& spec)
-      : exchange_(exchange), device_(device), seq_(seq), rank_(rank), n_(nranks), send_(send),
-        recv_(recv), count_(count), spec_(spec), elem_(dataTypeSize(spec.type)) {}
+  DirectAllReduce(BufferExchange& exchange, DeviceBackend& device, uint64_t seq, int rank,
+                  int nranks, const void* send, void* recv, size_t count, const ReduceSpec& spec)
+      : exchange_(exchange),
+        device_(device),
+        seq_(seq),
+        rank_(rank),
+        n_(nranks),
+        send_(send),
+        recv_(recv),
+        count_(count),
+        spec_(spec),
+        elem_(dataTypeSize(spec.type)) {}
 
   ncclResult_t progress(bool* progressed, Outcome* outcome) override {
     *outcome = Outcome::kRunning;
@@ -22,7 +30,8 @@ class DirectAllReduce final : public CustomOp {
         [[fallthrough]];
       case State::kCollect: {
         bool ready = false;
-        if (ncclResult_t r = exchange_.tryCollect(seq_, &peers_, &ready); r != ncclSuccess) return r;
+        if (ncclResult_t r = exchange_.tryCollect(seq_, &peers_, &ready); r != ncclSuccess)
+          return r;
         if (!ready) return ncclSuccess;
         *progressed = true;
         for (const PeerBuffers& p : peers_)
@@ -81,7 +90,13 @@ class DirectAllReduce final : public CustomOp {
     for (int r = 0; r < n_; ++r) {
       if (r == rank_) continue;
       const size_t lo = chunkStart(r), len = chunkStart(r + 1) - lo;
-      DataStep copy{nullptr, peers_[r].recv + lo * elem_, static_cast<char*>(recv_) + lo * elem_, nullptr, len, false, false};
+      DataStep copy{nullptr,
+                    peers_[r].recv + lo * elem_,
+                    static_cast<char*>(recv_) + lo * elem_,
+                    nullptr,
+                    len,
+                    false,
+                    false};
       if (ncclResult_t res = device_.run(spec_, copy); res != ncclSuccess) return res;
     }
     return ncclSuccess;
@@ -103,9 +118,11 @@ class DirectAllReduce final : public CustomOp {
 }  // namespace
 
 std::unique_ptr<CustomOp> makeDirectAllReduce(BufferExchange& exchange, DeviceBackend& device,
-                                              uint64_t seq, int rank, int nranks, const void* sendbuff,
-                                              void* recvbuff, size_t count, const ReduceSpec& spec) {
-  return std::make_unique<DirectAllReduce>(exchange, device, seq, rank, nranks, sendbuff, recvbuff, count, spec);
+                                              uint64_t seq, int rank, int nranks,
+                                              const void* sendbuff, void* recvbuff, size_t count,
+                                              const ReduceSpec& spec) {
+  return std::make_unique<DirectAllReduce>(exchange, device, seq, rank, nranks, sendbuff, recvbuff,
+                                           count, spec);
 }
 
 }  // namespace tccl

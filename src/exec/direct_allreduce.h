@@ -13,7 +13,8 @@
 namespace tccl {
 
 std::unique_ptr<CustomOp> makeDirectAllReduce(BufferExchange& exchange, DeviceBackend& device,
-                                              uint64_t seq, int rank, int nranks, const void* sendbuff,
-                                              void* recvbuff, size_t count, const ReduceSpec& spec);
+                                              uint64_t seq, int rank, int nranks,
+                                              const void* sendbuff, void* recvbuff, size_t count,
+                                              const ReduceSpec& spec);
 
 }  // namespace tccl

@@ -13,7 +13,9 @@ struct Buf {
   char* mut(size_t elem) const { return const_cast<char*>(at(elem)); }
 };
 
-int mod(int a, int n) { return ((a % n) + n) % n; }
+int mod(int a, int n) {
+  return ((a % n) + n) % n;
+}
 
 void addStep(Lane& lane, Step s) {
   if (s.count > 0) lane.steps.push_back(s);
@@ -23,7 +25,8 @@ void addStep(Lane& lane, Step s) {
 void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
+      out{static_cast<const char*>(a.recvbuff), elemSize};
   if (n == 1) {
     addStep(lane, {in.at(lo), out.mut(lo), hi - lo, false, false, true, true});
     return;
@@ -55,12 +58,14 @@ void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi
 void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size());
-  const int rootPos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), a.root) - ring.order.begin());
+  const int rootPos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), a.root) -
+                                       ring.order.begin());
   const bool reduce = a.kind == CollKind::kReduce;
   // Broadcast flows root -> root+1 -> ...; reduce flows root+1 -> ... -> root.
   const int d = reduce ? mod(ring.position - rootPos - 1, n) : mod(ring.position - rootPos, n);
   const bool first = d == 0, last = d == n - 1;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
+      out{static_cast<const char*>(a.recvbuff), elemSize};
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     Step s;
@@ -88,7 +93,8 @@ void allGatherLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
   const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
+      out{static_cast<const char*>(a.recvbuff), elemSize};
   auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
@@ -103,7 +109,8 @@ void reduceScatterLane(const CollArgs& a, const RingView& ring, size_t lo, size_
                        size_t chunkElems, size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
   const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize}, out{static_cast<const char*>(a.recvbuff), elemSize};
+  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
+      out{static_cast<const char*>(a.recvbuff), elemSize};
   auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);

@@ -31,8 +31,10 @@ Oriented orient(const TreeView& v, int root) {
   }
   Oriented o;
   for (size_t i = 0; i < v.neighbors.size(); ++i) {
-    if (v.neighbors[i] == towards) o.up = static_cast<int>(i);
-    else o.down.push_back(static_cast<int>(i));
+    if (v.neighbors[i] == towards)
+      o.up = static_cast<int>(i);
+    else
+      o.down.push_back(static_cast<int>(i));
   }
   return o;
 }
@@ -149,7 +151,8 @@ bool treesWanted(const Plan& plan, const JobShape& shape, const std::string& alg
 bool useTreeAlgorithm(CollKind kind, size_t bytes, const JobShape& shape, const std::string& algo,
                       size_t treeMaxBytes, bool treesConnected) {
   if (!treesConnected) return false;
-  if (kind != CollKind::kAllReduce && kind != CollKind::kBroadcast && kind != CollKind::kReduce) return false;
+  if (kind != CollKind::kAllReduce && kind != CollKind::kBroadcast && kind != CollKind::kReduce)
+    return false;
   if (algo == "tree") return true;
   if (algo == "ring") return false;
   return shape.nodeRanks.size() >= 2 && bytes <= treeMaxBytes;

@@ -57,7 +57,8 @@ inline std::vector<RankOutcome> runForkedRanks(
     readers.emplace_back([&, r] {
       char buf[4096];
       ssize_t n;
-      while ((n = read(fds[r], buf, sizeof(buf))) > 0) out[r].report.append(buf, static_cast<size_t>(n));
+      while ((n = read(fds[r], buf, sizeof(buf))) > 0)
+        out[r].report.append(buf, static_cast<size_t>(n));
       close(fds[r]);
     });
   }
@@ -75,7 +76,9 @@ inline std::vector<RankOutcome> runForkedRanks(
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    out[r].exitCode = status == -1 ? -2 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    out[r].exitCode = status == -1        ? -2
+                      : WIFEXITED(status) ? WEXITSTATUS(status)
+                                          : 128 + WTERMSIG(status);
   }
   for (auto& t : readers) t.join();
   return out;

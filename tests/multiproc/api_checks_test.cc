@@ -21,11 +21,15 @@ using tccl::test::runForkedRanks;
 
 namespace {
 
-std::string lastError(ncclComm_t comm = nullptr) { return ncclGetLastError(comm); }
+std::string lastError(ncclComm_t comm = nullptr) {
+  return ncclGetLastError(comm);
+}
 
 class TwoComms : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(ncclCommInitAll(comms, 2, nullptr), ncclSuccess) << lastError(); }
+  void SetUp() override {
+    ASSERT_EQ(ncclCommInitAll(comms, 2, nullptr), ncclSuccess) << lastError();
+  }
   void TearDown() override {
     for (ncclComm_t c : comms)
       if (c) ncclCommDestroy(c);
@@ -40,7 +44,8 @@ TEST_F(TwoComms, NullComm) {
 }
 
 TEST_F(TwoComms, NullBufferWithCount) {
-  EXPECT_EQ(ncclAllReduce(nullptr, buf, 4, ncclFloat, ncclSum, comms[0], nullptr), ncclInvalidArgument);
+  EXPECT_EQ(ncclAllReduce(nullptr, buf, 4, ncclFloat, ncclSum, comms[0], nullptr),
+            ncclInvalidArgument);
   EXPECT_NE(lastError(comms[0]).find("sendbuff is NULL"), std::string::npos) << lastError(comms[0]);
   EXPECT_EQ(ncclAllGather(buf, nullptr, 4, ncclFloat, comms[0], nullptr), ncclInvalidArgument);
   EXPECT_NE(lastError(comms[0]).find("recvbuff is NULL"), std::string::npos) << lastError(comms[0]);
@@ -49,24 +54,31 @@ TEST_F(TwoComms, NullBufferWithCount) {
 
 TEST_F(TwoComms, InvalidRootAndPeer) {
   EXPECT_EQ(ncclBroadcast(buf, buf, 4, ncclFloat, 2, comms[0], nullptr), ncclInvalidArgument);
-  EXPECT_NE(lastError(comms[0]).find("root 2 is out of range"), std::string::npos) << lastError(comms[0]);
-  EXPECT_EQ(ncclReduce(buf, buf, 4, ncclFloat, ncclSum, -1, comms[0], nullptr), ncclInvalidArgument);
+  EXPECT_NE(lastError(comms[0]).find("root 2 is out of range"), std::string::npos)
+      << lastError(comms[0]);
+  EXPECT_EQ(ncclReduce(buf, buf, 4, ncclFloat, ncclSum, -1, comms[0], nullptr),
+            ncclInvalidArgument);
   EXPECT_EQ(ncclSend(buf, 4, ncclFloat, 5, comms[0], nullptr), ncclInvalidArgument);
-  EXPECT_NE(lastError(comms[0]).find("peer 5 is out of range"), std::string::npos) << lastError(comms[0]);
+  EXPECT_NE(lastError(comms[0]).find("peer 5 is out of range"), std::string::npos)
+      << lastError(comms[0]);
   EXPECT_EQ(ncclRecv(buf, 4, ncclFloat, -3, comms[0], nullptr), ncclInvalidArgument);
 }
 
 TEST_F(TwoComms, InvalidDatatypeAndOp) {
-  EXPECT_EQ(ncclAllReduce(buf, buf, 4, static_cast<ncclDataType_t>(ncclNumTypes), ncclSum, comms[0], nullptr),
+  EXPECT_EQ(ncclAllReduce(buf, buf, 4, static_cast<ncclDataType_t>(ncclNumTypes), ncclSum, comms[0],
+                          nullptr),
             ncclInvalidArgument);
   EXPECT_NE(lastError(comms[0]).find("invalid datatype"), std::string::npos) << lastError(comms[0]);
-  EXPECT_EQ(ncclAllReduce(buf, buf, 4, ncclFloat, static_cast<ncclRedOp_t>(ncclNumOps + 7), comms[0], nullptr),
+  EXPECT_EQ(ncclAllReduce(buf, buf, 4, ncclFloat, static_cast<ncclRedOp_t>(ncclNumOps + 7),
+                          comms[0], nullptr),
             ncclInvalidArgument);
-  EXPECT_NE(lastError(comms[0]).find("invalid reduction op"), std::string::npos) << lastError(comms[0]);
+  EXPECT_NE(lastError(comms[0]).find("invalid reduction op"), std::string::npos)
+      << lastError(comms[0]);
   // A PreMulSum op belongs to its datatype.
   float scalar = 2;
   ncclRedOp_t op;
-  ASSERT_EQ(ncclRedOpCreatePreMulSum(&op, &scalar, ncclFloat, ncclScalarHostImmediate, comms[0]), ncclSuccess);
+  ASSERT_EQ(ncclRedOpCreatePreMulSum(&op, &scalar, ncclFloat, ncclScalarHostImmediate, comms[0]),
+            ncclSuccess);
   EXPECT_EQ(ncclAllReduce(buf, buf, 4, ncclDouble, op, comms[0], nullptr), ncclInvalidArgument);
   EXPECT_EQ(ncclRedOpDestroy(op, comms[0]), ncclSuccess);
   EXPECT_EQ(ncclRedOpDestroy(op, comms[0]), ncclInvalidArgument);
@@ -74,9 +86,11 @@ TEST_F(TwoComms, InvalidDatatypeAndOp) {
 }
 
 TEST_F(TwoComms, CountOverflow) {
-  EXPECT_EQ(ncclAllReduce(buf, buf, SIZE_MAX / 2, ncclFloat, ncclSum, comms[0], nullptr), ncclInvalidArgument);
+  EXPECT_EQ(ncclAllReduce(buf, buf, SIZE_MAX / 2, ncclFloat, ncclSum, comms[0], nullptr),
+            ncclInvalidArgument);
   EXPECT_NE(lastError(comms[0]).find("overflows"), std::string::npos) << lastError(comms[0]);
-  EXPECT_EQ(ncclAllGather(buf, buf, SIZE_MAX / 4, ncclDouble, comms[0], nullptr), ncclInvalidArgument);
+  EXPECT_EQ(ncclAllGather(buf, buf, SIZE_MAX / 4, ncclDouble, comms[0], nullptr),
+            ncclInvalidArgument);
 }
 
 TEST_F(TwoComms, UseAfterDestroy) {
@@ -101,8 +115,10 @@ TEST_F(TwoComms, QueriesAndGroupedCollective) {
   std::vector<int> a(100, 1), b(100, 2), out0(100), out1(100);
   ASSERT_EQ(ncclGroupStart(), ncclSuccess);
   ASSERT_EQ(ncclGroupStart(), ncclSuccess);
-  ASSERT_EQ(ncclAllReduce(a.data(), out0.data(), 100, ncclInt, ncclSum, comms[0], nullptr), ncclSuccess);
-  ASSERT_EQ(ncclAllReduce(b.data(), out1.data(), 100, ncclInt, ncclSum, comms[1], nullptr), ncclSuccess);
+  ASSERT_EQ(ncclAllReduce(a.data(), out0.data(), 100, ncclInt, ncclSum, comms[0], nullptr),
+            ncclSuccess);
+  ASSERT_EQ(ncclAllReduce(b.data(), out1.data(), 100, ncclInt, ncclSum, comms[1], nullptr),
+            ncclSuccess);
   ASSERT_EQ(ncclGroupEnd(), ncclSuccess);
   // Collectives mixed with send/recv in the same group.
   std::vector<int> s0(10, 7), s1(10, 9), r0(10), r1(10);
@@ -162,7 +178,8 @@ TEST(Config, NonBlockingInitReportsInProgress) {
       if (ncclCommGetAsyncError(comm, &state) != ncclSuccess) return 2;
     if (state != ncclSuccess) return 3;
     int v = rank + 1;
-    if (ncclAllReduce(&v, &v, 1, ncclInt, ncclSum, comm, nullptr) != ncclSuccess || v != 3) return 4;
+    if (ncclAllReduce(&v, &v, 1, ncclInt, ncclSum, comm, nullptr) != ncclSuccess || v != 3)
+      return 4;
     return ncclCommDestroy(comm) == ncclSuccess ? 0 : 5;
   });
   ASSERT_EQ(out.size(), 2u);
@@ -194,7 +211,8 @@ TEST(Split, ColorKeyAndNoColor) {
     return 0;
   });
   ASSERT_EQ(out.size(), 4u);
-  for (size_t r = 0; r < out.size(); ++r) EXPECT_EQ(out[r].exitCode, 0) << "rank " << r << ": " << out[r].report;
+  for (size_t r = 0; r < out.size(); ++r)
+    EXPECT_EQ(out[r].exitCode, 0) << "rank " << r << ": " << out[r].report;
 }
 
 TEST(Bootstrap, UnreachableCommIdFailsWithinTimeout) {
@@ -205,9 +223,12 @@ TEST(Bootstrap, UnreachableCommIdFailsWithinTimeout) {
         if (ncclGetUniqueId(&id) != ncclSuccess) return 1;
         ncclComm_t comm;
         auto start = std::chrono::steady_clock::now();
-        ncclResult_t res = ncclCommInitRank(&comm, 2, id, 1);  // rank 0 never comes: nobody hosts the root
-        double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        tccl::test::report(fd, std::string(ncclGetLastError(nullptr)) + " after " + std::to_string(sec) + " s");
+        ncclResult_t res =
+            ncclCommInitRank(&comm, 2, id, 1);  // rank 0 never comes: nobody hosts the root
+        double sec =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        tccl::test::report(
+            fd, std::string(ncclGetLastError(nullptr)) + " after " + std::to_string(sec) + " s");
         return res != ncclSuccess && sec < 15 ? 0 : 2;
       },
       [](int) {
@@ -216,7 +237,8 @@ TEST(Bootstrap, UnreachableCommIdFailsWithinTimeout) {
       });
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].exitCode, 0) << out[0].report;
-  EXPECT_NE(out[0].report.find("cannot reach the bootstrap root"), std::string::npos) << out[0].report;
+  EXPECT_NE(out[0].report.find("cannot reach the bootstrap root"), std::string::npos)
+      << out[0].report;
 }
 
 TEST(Bootstrap, MissingRankFailsWithinTimeout) {

@@ -21,13 +21,27 @@ using namespace tccl::test;
 
 namespace {
 
-enum Coll { kAllReduce, kReduce, kReduceScatter, kAllGather, kBroadcast, kAlltoAll, kGather, kScatter, kSendRecv, kNumColls };
+enum Coll {
+  kAllReduce,
+  kReduce,
+  kReduceScatter,
+  kAllGather,
+  kBroadcast,
+  kAlltoAll,
+  kGather,
+  kScatter,
+  kSendRecv,
+  kNumColls
+};
 const char* kCollNames[] = {"AllReduce", "Reduce", "ReduceScatter", "AllGather", "Broadcast",
-                            "AlltoAll", "Gather", "Scatter", "SendRecv"};
+                            "AlltoAll",  "Gather", "Scatter",       "SendRecv"};
 enum Op { kSum, kProd, kMax, kMin, kAvg, kPreMulHost, kPreMulDevice, kNumOps };
-const char* kOpNames[] = {"sum", "prod", "max", "min", "avg", "premulsum(host)", "premulsum(device)"};
+const char* kOpNames[] = {
+    "sum", "prod", "max", "min", "avg", "premulsum(host)", "premulsum(device)"};
 
-bool isReduction(Coll c) { return c == kAllReduce || c == kReduce || c == kReduceScatter; }
+bool isReduction(Coll c) {
+  return c == kAllReduce || c == kReduce || c == kReduceScatter;
+}
 constexpr size_t kPeriod = 61;
 
 // The input of `rank` at element i (for reductions: chosen so partial results stay exact).
@@ -35,10 +49,13 @@ double inputValue(Coll c, Op op, ncclDataType_t t, int rank, size_t i) {
   const int k = static_cast<int>(i % kPeriod);
   if (!isReduction(c)) return (rank * 17 + k) % 100;
   switch (op) {
-    case kProd: return (k + rank) % 3 == 0 ? 2 : 1;
+    case kProd:
+      return (k + rank) % 3 == 0 ? 2 : 1;
     case kMax:
-    case kMin: return isSignedType(t) ? (k * 37 + rank * 11) % 61 - 30 : (k * 37 + rank * 11) % 61;
-    default: return isSignedType(t) ? (k + 3 * rank) % 3 - 1 : (k + rank) % 2;
+    case kMin:
+      return isSignedType(t) ? (k * 37 + rank * 11) % 61 - 30 : (k * 37 + rank * 11) % 61;
+    default:
+      return isSignedType(t) ? (k + 3 * rank) % 3 - 1 : (k + rank) % 2;
   }
 }
 
@@ -52,8 +69,8 @@ struct Case {
   std::string name() const {
     std::ostringstream s;
     s << kCollNames[coll] << " " << tccl::dataTypeName(type) << " "
-      << (isReduction(coll) ? kOpNames[op] : "-") << " count=" << count << (inPlace ? " in-place" : " out-of-place")
-      << " root=" << root;
+      << (isReduction(coll) ? kOpNames[op] : "-") << " count=" << count
+      << (inPlace ? " in-place" : " out-of-place") << " root=" << root;
     return s.str();
   }
 };
@@ -70,21 +87,28 @@ double reference(const Case& c, int nranks, size_t i, bool* exact) {
   const bool isInt = !tccl::isFloatingType(c.type);
   double acc = in[0];
   switch (c.op) {
-    case kSum: for (int r = 1; r < nranks; ++r) acc += in[r]; break;
+    case kSum:
+      for (int r = 1; r < nranks; ++r) acc += in[r];
+      break;
     case kProd: {
       if (isInt) {
         uint64_t p = 1;  // modular, like the integer types themselves
         for (int r = 0; r < nranks; ++r) p *= static_cast<uint64_t>(static_cast<int64_t>(in[r]));
         const size_t bits = tccl::dataTypeSize(c.type) * 8;
         if (bits < 64) p &= (1ull << bits) - 1;
-        if (isSignedType(c.type) && bits < 64 && (p >> (bits - 1)) & 1) return static_cast<double>(static_cast<int64_t>(p) - (1ll << bits));
+        if (isSignedType(c.type) && bits < 64 && (p >> (bits - 1)) & 1)
+          return static_cast<double>(static_cast<int64_t>(p) - (1ll << bits));
         return static_cast<double>(p);
       }
       for (int r = 1; r < nranks; ++r) acc *= in[r];
       break;
     }
-    case kMax: for (int r = 1; r < nranks; ++r) acc = std::max(acc, in[r]); break;
-    case kMin: for (int r = 1; r < nranks; ++r) acc = std::min(acc, in[r]); break;
+    case kMax:
+      for (int r = 1; r < nranks; ++r) acc = std::max(acc, in[r]);
+      break;
+    case kMin:
+      for (int r = 1; r < nranks; ++r) acc = std::min(acc, in[r]);
+      break;
     case kAvg:
       for (int r = 1; r < nranks; ++r) acc += in[r];
       if (isInt) return std::trunc(acc / nranks);
@@ -95,14 +119,19 @@ double reference(const Case& c, int nranks, size_t i, bool* exact) {
       acc = 0;
       for (int r = 0; r < nranks; ++r) acc += 2 * in[r];
       break;
-    default: break;
+    default:
+      break;
   }
   return acc;
 }
 
 double tolerance(ncclDataType_t t, int nranks) {
-  double eps = t == ncclFloat8e4m3 ? 0.125 : t == ncclFloat8e5m2 ? 0.25 : t == ncclFloat16 ? 1.0 / 1024
-             : t == ncclBfloat16 ? 1.0 / 128 : t == ncclFloat32 ? 1e-6 : 1e-14;
+  double eps = t == ncclFloat8e4m3   ? 0.125
+               : t == ncclFloat8e5m2 ? 0.25
+               : t == ncclFloat16    ? 1.0 / 1024
+               : t == ncclBfloat16   ? 1.0 / 128
+               : t == ncclFloat32    ? 1e-6
+                                     : 1e-14;
   return eps * (nranks + 1);
 }
 
@@ -129,8 +158,10 @@ struct RankContext {
     }
     void release() {
       if (!data) return;
-      if (shared) ncclMemFree(data);
-      else free(data);
+      if (shared)
+        ncclMemFree(data);
+      else
+        free(data);
       data = nullptr;
       size = 0;
     }
@@ -140,7 +171,8 @@ struct RankContext {
 };
 
 void fail(RankContext& ctx, const Case& c, const std::string& what) {
-  if (++ctx.failures <= 20) report(ctx.fd, "FAIL rank " + std::to_string(ctx.rank) + " " + c.name() + ": " + what);
+  if (++ctx.failures <= 20)
+    report(ctx.fd, "FAIL rank " + std::to_string(ctx.rank) + " " + c.name() + ": " + what);
 }
 
 // Checks `count` elements of `out` whose expected values repeat with kPeriod: element i is
@@ -169,9 +201,10 @@ bool checkBlock(RankContext& ctx, const Case& c, const void* out, size_t count, 
     for (size_t j = 0; j < n; ++j) {
       const size_t k = (k0 + j) % kPeriod;
       const char* g = got + (i + j) * es;
-      const bool ok = exactFlags[k] ? memcmp(g, pattern.data() + k * es, es) == 0
-                                    : std::fabs(loadValue(g, 0, c.type) - ref[k]) <=
-                                          tolerance(c.type, ctx.nranks) * std::max(1.0, std::fabs(ref[k]));
+      const bool ok = exactFlags[k]
+                          ? memcmp(g, pattern.data() + k * es, es) == 0
+                          : std::fabs(loadValue(g, 0, c.type) - ref[k]) <=
+                                tolerance(c.type, ctx.nranks) * std::max(1.0, std::fabs(ref[k]));
       if (!ok) {
         std::ostringstream s;
         s << "element " << i + j << " is " << loadValue(g, 0, c.type) << ", expected " << ref[k];
@@ -185,26 +218,34 @@ bool checkBlock(RankContext& ctx, const Case& c, const void* out, size_t count, 
 
 ncclRedOp_t makeOp(RankContext& ctx, const Case& c, std::vector<char>& scalar) {
   switch (c.op) {
-    case kSum: return ncclSum;
-    case kProd: return ncclProd;
-    case kMax: return ncclMax;
-    case kMin: return ncclMin;
-    case kAvg: return ncclAvg;
-    default: break;
+    case kSum:
+      return ncclSum;
+    case kProd:
+      return ncclProd;
+    case kMax:
+      return ncclMax;
+    case kMin:
+      return ncclMin;
+    case kAvg:
+      return ncclAvg;
+    default:
+      break;
   }
   ncclRedOp_t op;
   scalar.assign(8, 0);
   // The device scalar is read when the collective runs: store 5 now and 2 just before.
   storeValue(scalar.data(), 0, c.type, c.op == kPreMulHost ? 2 : 5);
   ncclRedOpCreatePreMulSum(&op, scalar.data(), c.type,
-                           c.op == kPreMulHost ? ncclScalarHostImmediate : ncclScalarDevice, ctx.comm);
+                           c.op == kPreMulHost ? ncclScalarHostImmediate : ncclScalarDevice,
+                           ctx.comm);
   storeValue(scalar.data(), 0, c.type, 2);
   return op;
 }
 
 void fillInput(const Case& c, int rank, void* buf, size_t count, size_t firstIndex = 0) {
   std::vector<char> pattern(kPeriod * 8);
-  for (size_t k = 0; k < kPeriod; ++k) storeValue(pattern.data(), k, c.type, inputValue(c.coll, c.op, c.type, rank, k));
+  for (size_t k = 0; k < kPeriod; ++k)
+    storeValue(pattern.data(), k, c.type, inputValue(c.coll, c.op, c.type, rank, k));
   const size_t es = tccl::dataTypeSize(c.type);
   std::vector<char> twice(2 * kPeriod * es);
   memcpy(twice.data(), pattern.data(), kPeriod * es);
@@ -217,11 +258,15 @@ void fillInput(const Case& c, int rank, void* buf, size_t count, size_t firstInd
 void runCase(RankContext& ctx, const Case& c) {
   const int n = ctx.nranks, me = ctx.rank;
   const size_t es = tccl::dataTypeSize(c.type);
-  const bool blockColl = c.coll == kReduceScatter || c.coll == kAllGather || c.coll == kAlltoAll || c.coll == kGather || c.coll == kScatter;
+  const bool blockColl = c.coll == kReduceScatter || c.coll == kAllGather || c.coll == kAlltoAll ||
+                         c.coll == kGather || c.coll == kScatter;
   const size_t total = blockColl ? c.count * n : c.count;
-  const size_t sendCount = (c.coll == kReduceScatter || c.coll == kAlltoAll || (c.coll == kScatter)) ? total : c.count;
-  const size_t recvCount = (c.coll == kAllGather || c.coll == kAlltoAll || c.coll == kGather) ? total : c.count;
-  const size_t sendBytes = std::max<size_t>(sendCount, 1) * es, recvBytes = std::max<size_t>(std::max(recvCount, sendCount), 1) * es;
+  const size_t sendCount =
+      (c.coll == kReduceScatter || c.coll == kAlltoAll || (c.coll == kScatter)) ? total : c.count;
+  const size_t recvCount =
+      (c.coll == kAllGather || c.coll == kAlltoAll || c.coll == kGather) ? total : c.count;
+  const size_t sendBytes = std::max<size_t>(sendCount, 1) * es,
+               recvBytes = std::max<size_t>(std::max(recvCount, sendCount), 1) * es;
   ctx.sendBuf.reserve(sendBytes);
   ctx.recvBuf.reserve(recvBytes);
   char* send = ctx.sendBuf.data;
@@ -238,15 +283,20 @@ void runCase(RankContext& ctx, const Case& c) {
     case kBroadcast: {
       if (c.coll != kBroadcast || me == c.root) fillInput(c, me, send, c.count);
       char* out = c.inPlace ? send : recv;
-      if (c.coll == kAllReduce) res = ncclAllReduce(send, out, c.count, c.type, op, ctx.comm, nullptr);
-      else if (c.coll == kReduce) res = ncclReduce(send, out, c.count, c.type, op, c.root, ctx.comm, nullptr);
-      else res = ncclBroadcast(send, out, c.count, c.type, c.root, ctx.comm, nullptr);
+      if (c.coll == kAllReduce)
+        res = ncclAllReduce(send, out, c.count, c.type, op, ctx.comm, nullptr);
+      else if (c.coll == kReduce)
+        res = ncclReduce(send, out, c.count, c.type, op, c.root, ctx.comm, nullptr);
+      else
+        res = ncclBroadcast(send, out, c.count, c.type, c.root, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
       if (c.coll == kReduce && me != c.root) break;
       checkBlock(ctx, c, out, c.count, 0, [&](size_t k, bool* exact) {
-        return c.coll == kBroadcast ? inputValue(c.coll, c.op, c.type, c.root, k) : reference(c, n, k, exact);
+        return c.coll == kBroadcast ? inputValue(c.coll, c.op, c.type, c.root, k)
+                                    : reference(c, n, k, exact);
       });
-      if (c.coll != kReduce) report(ctx.fd, "HASH " + c.name() + " " + std::to_string(hashBytes(out, c.count * es)));
+      if (c.coll != kReduce)
+        report(ctx.fd, "HASH " + c.name() + " " + std::to_string(hashBytes(out, c.count * es)));
       break;
     }
     case kReduceScatter: {
@@ -254,7 +304,8 @@ void runCase(RankContext& ctx, const Case& c) {
       char* out = c.inPlace ? blockPtr(send, me) : recv;
       res = ncclReduceScatter(send, out, c.count, c.type, op, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
-      checkBlock(ctx, c, out, c.count, me * c.count, [&](size_t k, bool* exact) { return reference(c, n, k, exact); });
+      checkBlock(ctx, c, out, c.count, me * c.count,
+                 [&](size_t k, bool* exact) { return reference(c, n, k, exact); });
       break;
     }
     case kAllGather: {
@@ -263,7 +314,8 @@ void runCase(RankContext& ctx, const Case& c) {
       res = ncclAllGather(in, recv, c.count, c.type, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
       for (int r = 0; r < n; ++r)
-        checkBlock(ctx, c, blockPtr(recv, r), c.count, 0, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
+        checkBlock(ctx, c, blockPtr(recv, r), c.count, 0,
+                   [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
       report(ctx.fd, "HASH " + c.name() + " " + std::to_string(hashBytes(recv, total * es)));
       break;
     }
@@ -274,7 +326,8 @@ void runCase(RankContext& ctx, const Case& c) {
       res = ncclAlltoAll(in, recv, c.count, c.type, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
       for (int r = 0; r < n; ++r)
-        checkBlock(ctx, c, blockPtr(recv, r), c.count, me, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
+        checkBlock(ctx, c, blockPtr(recv, r), c.count, me,
+                   [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
       break;
     }
     case kGather: {
@@ -283,7 +336,8 @@ void runCase(RankContext& ctx, const Case& c) {
       res = ncclGather(in, recv, c.count, c.type, c.root, ctx.comm, nullptr);
       if (res != ncclSuccess || me != c.root) break;
       for (int r = 0; r < n; ++r)
-        checkBlock(ctx, c, blockPtr(recv, r), c.count, 0, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
+        checkBlock(ctx, c, blockPtr(recv, r), c.count, 0,
+                   [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, r, k); });
       break;
     }
     case kScatter: {
@@ -292,7 +346,8 @@ void runCase(RankContext& ctx, const Case& c) {
       char* out = (c.inPlace && me == c.root) ? blockPtr(send, c.root) : recv;
       res = ncclScatter(send, out, c.count, c.type, c.root, ctx.comm, nullptr);
       if (res != ncclSuccess) break;
-      checkBlock(ctx, c, out, c.count, 0, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, me, k); });
+      checkBlock(ctx, c, out, c.count, 0,
+                 [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, me, k); });
       break;
     }
     case kSendRecv: {
@@ -303,12 +358,17 @@ void runCase(RankContext& ctx, const Case& c) {
       ncclRecv(recv, c.count, c.type, (me - 1 + n) % n, ctx.comm, nullptr);
       res = ncclGroupEnd();
       if (res != ncclSuccess) break;
-      checkBlock(ctx, c, recv, c.count, 0, [&](size_t k, bool*) { return inputValue(c.coll, c.op, c.type, (me - 1 + n) % n, k); });
+      checkBlock(ctx, c, recv, c.count, 0, [&](size_t k, bool*) {
+        return inputValue(c.coll, c.op, c.type, (me - 1 + n) % n, k);
+      });
       break;
     }
-    default: break;
+    default:
+      break;
   }
-  if (res != ncclSuccess) fail(ctx, c, std::string("returned ") + ncclGetErrorString(res) + ": " + ncclGetLastError(ctx.comm));
+  if (res != ncclSuccess)
+    fail(ctx, c,
+         std::string("returned ") + ncclGetErrorString(res) + ": " + ncclGetLastError(ctx.comm));
   if (op >= ncclNumOps) ncclRedOpDestroy(op, ctx.comm);
 }
 
@@ -318,7 +378,8 @@ std::vector<Case> buildCases(int nranks, bool large) {
   for (int coll = 0; coll < kNumColls; ++coll) {
     for (int t = 0; t < ncclNumTypes; ++t) {
       const size_t es = tccl::dataTypeSize(static_cast<ncclDataType_t>(t));
-      const bool blockColl = coll == kReduceScatter || coll == kAllGather || coll == kAlltoAll || coll == kGather || coll == kScatter;
+      const bool blockColl = coll == kReduceScatter || coll == kAllGather || coll == kAlltoAll ||
+                             coll == kGather || coll == kScatter;
       std::vector<size_t> counts = smallCounts;
       if (large) counts = {(64u << 20) / es / (blockColl ? nranks : 1)};
       const int nOps = isReduction(static_cast<Coll>(coll)) ? kNumOps : 1;
@@ -327,7 +388,8 @@ std::vector<Case> buildCases(int nranks, bool large) {
           for (bool inPlace : {false, true}) {
             if (coll == kSendRecv && inPlace) continue;
             int root = nranks - 1 - static_cast<int>(count % nranks);
-            cases.push_back(Case{static_cast<Coll>(coll), static_cast<ncclDataType_t>(t), static_cast<Op>(op), count, inPlace, root});
+            cases.push_back(Case{static_cast<Coll>(coll), static_cast<ncclDataType_t>(t),
+                                 static_cast<Op>(op), count, inPlace, root});
           }
     }
   }
@@ -335,25 +397,30 @@ std::vector<Case> buildCases(int nranks, bool large) {
 }
 
 void runMatrix(int nranks, bool large) {
-  auto out = runForkedRanks(nranks, [large](int rank, int n, const ncclUniqueId& id, int fd) {
-    RankContext ctx{rank, n, fd, nullptr, 0, 0, {}, {}};
-    const char* memalloc = getenv("TCCL_MATRIX_MEMALLOC");
-    ctx.sendBuf.shared = ctx.recvBuf.shared = memalloc && *memalloc == '1';
-    if (ncclCommInitRank(&ctx.comm, n, id, rank) != ncclSuccess) {
-      report(fd, std::string("FAIL init: ") + ncclGetLastError(nullptr));
-      return 1;
-    }
-    const char* filter = getenv("TCCL_MATRIX_FILTER");  // substring of case names, for debugging
-    for (const Case& c : buildCases(n, large)) {
-      if (filter && c.name().find(filter) == std::string::npos) continue;
-      int before = ctx.failures;
-      runCase(ctx, c);
-      if (ctx.failures == before) ++ctx.passes;
-    }
-    ncclCommDestroy(ctx.comm);
-    report(fd, "DONE " + std::to_string(ctx.passes) + " passed, " + std::to_string(ctx.failures) + " failed");
-    return ctx.failures ? 1 : 0;
-  }, {}, large ? 1500 : 600);
+  auto out = runForkedRanks(
+      nranks,
+      [large](int rank, int n, const ncclUniqueId& id, int fd) {
+        RankContext ctx{rank, n, fd, nullptr, 0, 0, {}, {}};
+        const char* memalloc = getenv("TCCL_MATRIX_MEMALLOC");
+        ctx.sendBuf.shared = ctx.recvBuf.shared = memalloc && *memalloc == '1';
+        if (ncclCommInitRank(&ctx.comm, n, id, rank) != ncclSuccess) {
+          report(fd, std::string("FAIL init: ") + ncclGetLastError(nullptr));
+          return 1;
+        }
+        const char* filter =
+            getenv("TCCL_MATRIX_FILTER");  // substring of case names, for debugging
+        for (const Case& c : buildCases(n, large)) {
+          if (filter && c.name().find(filter) == std::string::npos) continue;
+          int before = ctx.failures;
+          runCase(ctx, c);
+          if (ctx.failures == before) ++ctx.passes;
+        }
+        ncclCommDestroy(ctx.comm);
+        report(fd, "DONE " + std::to_string(ctx.passes) + " passed, " +
+                       std::to_string(ctx.failures) + " failed");
+        return ctx.failures ? 1 : 0;
+      },
+      {}, large ? 1500 : 600);
   ASSERT_EQ(out.size(), static_cast<size_t>(nranks));
   std::map<std::string, std::string> hashes;
   for (int r = 0; r < nranks; ++r) {
@@ -379,7 +446,9 @@ void runMatrix(int nranks, bool large) {
 }  // namespace
 
 class SmallSizes : public ::testing::TestWithParam<int> {};
-TEST_P(SmallSizes, EveryCollectiveDatatypeOp) { runMatrix(GetParam(), false); }
+TEST_P(SmallSizes, EveryCollectiveDatatypeOp) {
+  runMatrix(GetParam(), false);
+}
 INSTANTIATE_TEST_SUITE_P(Ranks, SmallSizes, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8),
                          [](const auto& info) { return "np" + std::to_string(info.param); });
 
@@ -388,7 +457,8 @@ INSTANTIATE_TEST_SUITE_P(Ranks, SmallSizes, ::testing::Values(1, 2, 3, 4, 5, 6, 
 class LargeSizes : public ::testing::TestWithParam<int> {};
 TEST_P(LargeSizes, EveryCollectiveDatatypeOp) {
   const char* full = getenv("TCCL_TEST_FULL");
-  if (GetParam() != 3 && !(full && *full == '1')) GTEST_SKIP() << "set TCCL_TEST_FULL=1 for 64 MiB with " << GetParam() << " ranks";
+  if (GetParam() != 3 && !(full && *full == '1'))
+    GTEST_SKIP() << "set TCCL_TEST_FULL=1 for 64 MiB with " << GetParam() << " ranks";
   runMatrix(GetParam(), true);
 }
 INSTANTIATE_TEST_SUITE_P(Ranks, LargeSizes, ::testing::Values(2, 3, 4),

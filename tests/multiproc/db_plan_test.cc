@@ -49,8 +49,8 @@ std::string writeDatabase() {
   node.signature = tccl::topo::signatureOf(*topo.topology);
   tccl::db::Channel ring;
   ring.order = {0, 2, 3, 1};
-  ring.hops = {hop(tccl::HopKind::kHostBounce, 1), hop(tccl::HopKind::kP2pWrite), hop(tccl::HopKind::kHostBounce, 0),
-               hop(tccl::HopKind::kP2pRead)};
+  ring.hops = {hop(tccl::HopKind::kHostBounce, 1), hop(tccl::HopKind::kP2pWrite),
+               hop(tccl::HopKind::kHostBounce, 0), hop(tccl::HopKind::kP2pRead)};
   ring.gbps = 10;
   node.intra.push_back({{0, 1, 2, 3}, {ring}, 10});
   tccl::db::InterEntry chain;
@@ -126,21 +126,28 @@ int rankBody(int rank, int n, const ncclUniqueId& id, int fd, const std::vector<
     report(fd, std::string("wrong ") + what);
     return 5;
   };
-  if (ncclAllReduce(in.data(), out.data(), count, ncclInt, ncclSum, comm, nullptr) != ncclSuccess) return 6;
+  if (ncclAllReduce(in.data(), out.data(), count, ncclInt, ncclSum, comm, nullptr) != ncclSuccess)
+    return 6;
   for (size_t i = 0; i < count; ++i)
     if (out[i] != rankSum + n * static_cast<int>(i % 7)) return fail("allreduce");
   if (ncclAllGather(in.data(), out.data(), count, ncclInt, comm, nullptr) != ncclSuccess) return 6;
   for (int r = 0; r < n; ++r)
     for (size_t i = 0; i < count; ++i)
       if (out[r * count + i] != r * 10 + static_cast<int>(i % 7)) return fail("allgather");
-  if (ncclReduceScatter(in.data(), out.data(), count, ncclInt, ncclSum, comm, nullptr) != ncclSuccess) return 6;
+  if (ncclReduceScatter(in.data(), out.data(), count, ncclInt, ncclSum, comm, nullptr) !=
+      ncclSuccess)
+    return 6;
   for (size_t i = 0; i < count; ++i)
-    if (out[i] != rankSum + n * static_cast<int>((rank * count + i) % 7)) return fail("reducescatter");
+    if (out[i] != rankSum + n * static_cast<int>((rank * count + i) % 7))
+      return fail("reducescatter");
   const int root = n - 1;
-  if (ncclBroadcast(in.data(), out.data(), count, ncclInt, root, comm, nullptr) != ncclSuccess) return 6;
+  if (ncclBroadcast(in.data(), out.data(), count, ncclInt, root, comm, nullptr) != ncclSuccess)
+    return 6;
   for (size_t i = 0; i < count; ++i)
     if (out[i] != root * 10 + static_cast<int>(i % 7)) return fail("broadcast");
-  if (ncclReduce(in.data(), out.data(), count, ncclInt, ncclSum, 1 % n, comm, nullptr) != ncclSuccess) return 6;
+  if (ncclReduce(in.data(), out.data(), count, ncclInt, ncclSum, 1 % n, comm, nullptr) !=
+      ncclSuccess)
+    return 6;
   if (rank == 1 % n)
     for (size_t i = 0; i < count; ++i)
       if (out[i] != rankSum + n * static_cast<int>(i % 7)) return fail("reduce");
@@ -153,7 +160,10 @@ void runJob(int nodes, int perNode, const std::string& var, const std::string& f
   const int n = nodes * perNode;
   const std::string logPattern = tempPath("log.%p");
   auto out = runForkedRanks(
-      n, [&](int rank, int nr, const ncclUniqueId& id, int fd) { return rankBody(rank, nr, id, fd, wantRing, wantSource); },
+      n,
+      [&](int rank, int nr, const ncclUniqueId& id, int fd) {
+        return rankBody(rank, nr, id, fd, wantRing, wantSource);
+      },
       [&](int rank) {
         setenv("TCCL_SIM_TOPOLOGY", kTopology.c_str(), 1);
         setenv(var.c_str(), file.c_str(), 1);
@@ -161,7 +171,7 @@ void runJob(int nodes, int perNode, const std::string& var, const std::string& f
         setenv("NCCL_DEBUG", "INFO", 1);
         setenv("NCCL_DEBUG_SUBSYS", "TCCL", 1);
         setenv("NCCL_DEBUG_FILE", logPattern.c_str(), 1);
-        // The forked child inherits the parent's logging settings: reread them.
+    // The forked child inherits the parent's logging settings: reread them.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
         ncclResetDebugInit();
@@ -173,16 +183,18 @@ void runJob(int nodes, int perNode, const std::string& var, const std::string& f
   for (int r = 0; r < n; ++r) {
     EXPECT_EQ(out[r].exitCode, 0) << "rank " << r << ": " << out[r].report;
     // The log names this rank's neighbours on the database's ring.
-    const int pos = static_cast<int>(std::find(wantRing.begin(), wantRing.end(), r) - wantRing.begin());
-    const std::string want = std::to_string(wantRing[(pos - 1 + m) % m]) + " -> " + std::to_string(r) + " -> " +
-                             std::to_string(wantRing[(pos + 1) % m]);
+    const int pos =
+        static_cast<int>(std::find(wantRing.begin(), wantRing.end(), r) - wantRing.begin());
+    const std::string want = std::to_string(wantRing[(pos - 1 + m) % m]) + " -> " +
+                             std::to_string(r) + " -> " + std::to_string(wantRing[(pos + 1) % m]);
     bool found = false;
     // Log files are per process: scan all of this job's.
     std::string cmd = "cat " + tempPath("log.") + "* 2>/dev/null";
     if (FILE* p = popen(cmd.c_str(), "r")) {
       char line[1024];
       while (fgets(line, sizeof(line), p))
-        if (strstr(line, ("Channel 00/01 : " + want + " ").c_str()) && strstr(line, ("[plan " + wantSource).c_str()))
+        if (strstr(line, ("Channel 00/01 : " + want + " ").c_str()) &&
+            strstr(line, ("[plan " + wantSource).c_str()))
           found = true;
       pclose(p);
     }

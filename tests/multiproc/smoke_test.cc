@@ -16,7 +16,8 @@ TEST(Smoke, AllReduceFloatSum) {
         return 1;
       }
       std::vector<float> buf(1000, static_cast<float>(rank + 1));
-      if (ncclAllReduce(buf.data(), buf.data(), buf.size(), ncclFloat, ncclSum, comm, nullptr) != ncclSuccess)
+      if (ncclAllReduce(buf.data(), buf.data(), buf.size(), ncclFloat, ncclSum, comm, nullptr) !=
+          ncclSuccess)
         return 2;
       float want = nranks * (nranks + 1) / 2.0f;
       for (float v : buf)
@@ -25,6 +26,7 @@ TEST(Smoke, AllReduceFloatSum) {
       return 0;
     });
     ASSERT_EQ(out.size(), static_cast<size_t>(n));
-    for (int r = 0; r < n; ++r) EXPECT_EQ(out[r].exitCode, 0) << "nranks " << n << " rank " << r << ": " << out[r].report;
+    for (int r = 0; r < n; ++r)
+      EXPECT_EQ(out[r].exitCode, 0) << "nranks " << n << " rank " << r << ": " << out[r].report;
   }
 }

@@ -12,12 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
-#include <functional>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,7 +25,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 int rank_ = 0, nranks_ = 1;
 
@@ -35,40 +37,52 @@ int envInt(const char* name, int fallback) {
 }
 long wrong_ = 0, checks_ = 0;
 
-#define CHECK_NCCL(call)                                                                   \
-  do {                                                                                     \
-    ncclResult_t r_ = (call);                                                              \
-    if (r_ != ncclSuccess) {                                                               \
+#define CHECK_NCCL(call)                                                                    \
+  do {                                                                                      \
+    ncclResult_t r_ = (call);                                                               \
+    if (r_ != ncclSuccess) {                                                                \
       fprintf(stderr, "rank %d: %s failed: %s: %s\n", rank_, #call, ncclGetErrorString(r_), \
-              ncclGetLastError(nullptr));                                                  \
-      exit(2);                                                                             \
-    }                                                                                      \
+              ncclGetLastError(nullptr));                                                   \
+      exit(2);                                                                              \
+    }                                                                                       \
   } while (0)
 
 // Small integers: sums are exact in float, so every algorithm must match bit for bit.
-double valueOf(int rank, size_t i) { return static_cast<double>((rank * 7 + static_cast<int>(i % 61)) % 23 + 1); }
+double valueOf(int rank, size_t i) {
+  return static_cast<double>((rank * 7 + static_cast<int>(i % 61)) % 23 + 1);
+}
 
 template <typename T>
 ncclDataType_t typeOf();
 template <>
-ncclDataType_t typeOf<float>() { return ncclFloat32; }
+ncclDataType_t typeOf<float>() {
+  return ncclFloat32;
+}
 template <>
-ncclDataType_t typeOf<int32_t>() { return ncclInt32; }
+ncclDataType_t typeOf<int32_t>() {
+  return ncclInt32;
+}
 template <>
-ncclDataType_t typeOf<double>() { return ncclFloat64; }
+ncclDataType_t typeOf<double>() {
+  return ncclFloat64;
+}
 
 template <typename T>
 double reduced(ncclRedOp_t op, size_t i) {
   double acc = valueOf(0, i);
   for (int r = 1; r < nranks_; ++r) {
     double v = valueOf(r, i);
-    acc = op == ncclSum ? acc + v : op == ncclMax ? std::max(acc, v) : op == ncclMin ? std::min(acc, v) : acc * v;
+    acc = op == ncclSum   ? acc + v
+          : op == ncclMax ? std::max(acc, v)
+          : op == ncclMin ? std::min(acc, v)
+                          : acc * v;
   }
   return acc;
 }
 
 template <typename T>
-void expect(const char* what, const std::vector<T>& got, size_t n, const std::function<double(size_t)>& want) {
+void expect(const char* what, const std::vector<T>& got, size_t n,
+            const std::function<double(size_t)>& want) {
   ++checks_;
   long bad = 0;
   for (size_t i = 0; i < n; ++i)
@@ -92,14 +106,17 @@ void runCollectives(ncclComm_t comm, size_t count, bool inPlace) {
     std::vector<T> send(count + 1), recv(count + 1);
     fill(send, count, rank_);
     if (inPlace) recv = send;
-    CHECK_NCCL(ncclAllReduce(inPlace ? recv.data() : send.data(), recv.data(), count, dt, op, comm, nullptr));
-    snprintf(what, sizeof(what), "AllReduce(%zu, op %d, %s)", count, op, inPlace ? "in place" : "out of place");
+    CHECK_NCCL(ncclAllReduce(inPlace ? recv.data() : send.data(), recv.data(), count, dt, op, comm,
+                             nullptr));
+    snprintf(what, sizeof(what), "AllReduce(%zu, op %d, %s)", count, op,
+             inPlace ? "in place" : "out of place");
     expect<T>(what, recv, count, [&](size_t i) { return reduced<T>(op, i); });
     for (int root : {0, n - 1}) {
       fill(send, count, rank_);
       std::fill(recv.begin(), recv.end(), T(0));
       if (inPlace) recv = send;
-      CHECK_NCCL(ncclReduce(inPlace ? recv.data() : send.data(), recv.data(), count, dt, op, root, comm, nullptr));
+      CHECK_NCCL(ncclReduce(inPlace ? recv.data() : send.data(), recv.data(), count, dt, op, root,
+                            comm, nullptr));
       snprintf(what, sizeof(what), "Reduce(%zu, op %d, root %d)", count, op, root);
       if (rank_ == root) expect<T>(what, recv, count, [&](size_t i) { return reduced<T>(op, i); });
     }
@@ -110,7 +127,8 @@ void runCollectives(ncclComm_t comm, size_t count, bool inPlace) {
     if (inPlace) {
       if (rank_ == root) recv = send;
     }
-    CHECK_NCCL(ncclBroadcast(inPlace ? recv.data() : send.data(), recv.data(), count, dt, root, comm, nullptr));
+    CHECK_NCCL(ncclBroadcast(inPlace ? recv.data() : send.data(), recv.data(), count, dt, root,
+                             comm, nullptr));
     snprintf(what, sizeof(what), "Broadcast(%zu, root %d)", count, root);
     expect<T>(what, recv, count, [&](size_t i) { return valueOf(root + 100, i); });
   }
@@ -118,14 +136,17 @@ void runCollectives(ncclComm_t comm, size_t count, bool inPlace) {
     std::vector<T> all(count * n + 1), mine(count + 1);
     fill(mine, count, rank_);
     if (inPlace) std::copy(mine.begin(), mine.begin() + count, all.begin() + count * rank_);
-    CHECK_NCCL(ncclAllGather(inPlace ? all.data() + count * rank_ : mine.data(), all.data(), count, dt, comm, nullptr));
+    CHECK_NCCL(ncclAllGather(inPlace ? all.data() + count * rank_ : mine.data(), all.data(), count,
+                             dt, comm, nullptr));
     snprintf(what, sizeof(what), "AllGather(%zu)", count);
-    expect<T>(what, all, count * n, [&](size_t i) { return valueOf(static_cast<int>(i / count), i % count); });
+    expect<T>(what, all, count * n,
+              [&](size_t i) { return valueOf(static_cast<int>(i / count), i % count); });
   }
   {
     std::vector<T> in(count * n + 1), out(count + 1);
     for (int b = 0; b < n; ++b)
-      for (size_t i = 0; i < count; ++i) in[b * count + i] = static_cast<T>(valueOf(rank_, b * count + i));
+      for (size_t i = 0; i < count; ++i)
+        in[b * count + i] = static_cast<T>(valueOf(rank_, b * count + i));
     T* dst = inPlace ? in.data() + count * rank_ : out.data();
     CHECK_NCCL(ncclReduceScatter(in.data(), dst, count, dt, ncclSum, comm, nullptr));
     if (inPlace) std::copy(dst, dst + count, out.begin());
@@ -181,21 +202,23 @@ int killTest(ncclComm_t comm, int victim) {
   auto start = Clock::now();
   for (int iter = 0; iter < 1000; ++iter) {
     auto t = Clock::now();
-    ncclResult_t r = ncclAllReduce(buf.data(), buf.data(), count, ncclFloat32, ncclSum, comm, nullptr);
+    ncclResult_t r =
+        ncclAllReduce(buf.data(), buf.data(), count, ncclFloat32, ncclSum, comm, nullptr);
     if (r == ncclSuccess) continue;
     const double callSec = since(t);
-    printf("rank %d: AllReduce %d returned %s after %.2f s in the call (%.2f s since start): %s\n", rank_, iter,
-           ncclGetErrorString(r), callSec, since(start), ncclGetLastError(comm));
+    printf("rank %d: AllReduce %d returned %s after %.2f s in the call (%.2f s since start): %s\n",
+           rank_, iter, ncclGetErrorString(r), callSec, since(start), ncclGetLastError(comm));
     auto a = Clock::now();
     ncclResult_t ar = ncclCommAbort(comm);
-    printf("rank %d: ncclCommAbort returned %s in %.3f s\n", rank_, ncclGetErrorString(ar), since(a));
+    printf("rank %d: ncclCommAbort returned %s in %.3f s\n", rank_, ncclGetErrorString(ar),
+           since(a));
     const double abortSec = since(a);
     printf("RESULT rank %d error_after %.3f abort %.3f\n", rank_, callSec, abortSec);
     // Bounded: the no-progress timeout plus one healthy AllReduce; abort at once.
     const double bound = envInt("TCCL_TIMEOUT", 300) + 10.0;
     if (callSec > bound || abortSec > 5.0) {
-      printf("rank %d: too slow (error after %.2f s, bound %.0f s; abort %.2f s, bound 5 s)\n", rank_, callSec,
-             bound, abortSec);
+      printf("rank %d: too slow (error after %.2f s, bound %.0f s; abort %.2f s, bound 5 s)\n",
+             rank_, callSec, bound, abortSec);
       return 1;
     }
     return ar == ncclSuccess ? 0 : 1;

@@ -15,15 +15,23 @@ float bits(uint32_t x) {
   memcpy(&f, &x, 4);
   return f;
 }
-bool sameFloat(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+bool sameFloat(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || a == b;
+}
 }  // namespace
 
 TEST(Datatype, DecodeMatchesExactForEveryCode) {
   for (uint32_t h = 0; h < 65536; ++h)
-    ASSERT_TRUE(sameFloat(halfToFloat(static_cast<uint16_t>(h)), halfToFloatExact(static_cast<uint16_t>(h)))) << h;
+    ASSERT_TRUE(sameFloat(halfToFloat(static_cast<uint16_t>(h)),
+                          halfToFloatExact(static_cast<uint16_t>(h))))
+        << h;
   for (uint32_t v = 0; v < 256; ++v) {
-    ASSERT_TRUE(sameFloat(fp8e4m3ToFloat(static_cast<uint8_t>(v)), fp8e4m3ToFloatExact(static_cast<uint8_t>(v)))) << v;
-    ASSERT_TRUE(sameFloat(fp8e5m2ToFloat(static_cast<uint8_t>(v)), fp8e5m2ToFloatExact(static_cast<uint8_t>(v)))) << v;
+    ASSERT_TRUE(sameFloat(fp8e4m3ToFloat(static_cast<uint8_t>(v)),
+                          fp8e4m3ToFloatExact(static_cast<uint8_t>(v))))
+        << v;
+    ASSERT_TRUE(sameFloat(fp8e5m2ToFloat(static_cast<uint8_t>(v)),
+                          fp8e5m2ToFloatExact(static_cast<uint8_t>(v))))
+        << v;
   }
 }
 
@@ -70,7 +78,7 @@ TEST(Datatype, FastEncodersMatchExact) {
   std::mt19937 rng(11);
   for (int i = 0; i < 2000000; ++i) {
     float f = bits(rng());
-    ASSERT_EQ(floatToHalf(f) , floatToHalfExact(f)) << f;
+    ASSERT_EQ(floatToHalf(f), floatToHalfExact(f)) << f;
     ASSERT_EQ(floatToFp8e4m3(f), floatToFp8e4m3Exact(f)) << f;
     ASSERT_EQ(floatToFp8e5m2(f), floatToFp8e5m2Exact(f)) << f;
   }

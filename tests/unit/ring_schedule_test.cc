@@ -18,9 +18,12 @@ namespace {
 
 class MemoryFifo final : public Connection {
  public:
-  MemoryFifo(size_t slotBytes, size_t nSlots) : slotBytes_(slotBytes), slots_(nSlots, std::vector<char>(slotBytes)), sizes_(nSlots) {}
+  MemoryFifo(size_t slotBytes, size_t nSlots)
+      : slotBytes_(slotBytes), slots_(nSlots, std::vector<char>(slotBytes)), sizes_(nSlots) {}
   size_t slotBytes() const override { return slotBytes_; }
-  void* trySendSlot() override { return head_ - tail_ < slots_.size() ? slots_[head_ % slots_.size()].data() : nullptr; }
+  void* trySendSlot() override {
+    return head_ - tail_ < slots_.size() ? slots_[head_ % slots_.size()].data() : nullptr;
+  }
   void commitSend(size_t bytes) override { sizes_[head_++ % slots_.size()] = bytes; }
   const void* tryRecvSlot(size_t* bytes) override {
     if (tail_ == head_) return nullptr;
@@ -43,12 +46,14 @@ std::vector<std::vector<float>> runRing(CollKind kind, const std::vector<int>& o
                                         size_t chunkElems, int root = 0) {
   const int n = static_cast<int>(order.size());
   std::vector<std::unique_ptr<MemoryFifo>> fifos;  // fifos[p]: order[p] -> order[p+1]
-  for (int p = 0; p < n; ++p) fifos.push_back(std::make_unique<MemoryFifo>(chunkElems * sizeof(float), 2));
+  for (int p = 0; p < n; ++p)
+    fifos.push_back(std::make_unique<MemoryFifo>(chunkElems * sizeof(float), 2));
   const bool gather = kind == CollKind::kAllGather, scatter = kind == CollKind::kReduceScatter;
   std::vector<std::vector<float>> in(n), out(n);
   for (int r = 0; r < n; ++r) {
     in[r].resize(scatter ? count * n : count);
-    for (size_t i = 0; i < in[r].size(); ++i) in[r][i] = static_cast<float>((r + 1) * 1000 + i % 997);
+    for (size_t i = 0; i < in[r].size(); ++i)
+      in[r][i] = static_cast<float>((r + 1) * 1000 + i % 997);
     out[r].assign(gather ? count * n : count, -1.0f);
   }
   auto host = makeHostBackend();
@@ -59,7 +64,8 @@ std::vector<std::vector<float>> runRing(CollKind kind, const std::vector<int>& o
     Program prog;
     prog.spec.type = ncclFloat32;
     prog.elemSize = sizeof(float);
-    buildRingProgram(CollArgs{kind, in[r].data(), out[r].data(), count, root}, {view}, chunkElems, &prog);
+    buildRingProgram(CollArgs{kind, in[r].data(), out[r].data(), count, root}, {view}, chunkElems,
+                     &prog);
     queues[r].device = host.get();
     queues[r].rank = r;
     queues[r].sequential.push_back(std::move(prog));
@@ -82,7 +88,8 @@ TEST(RingSchedule, AllReduceAnyOrderAnyChunk) {
           for (size_t i = 0; i < count; ++i) {
             float want = 0;
             for (int s = 0; s < n; ++s) want += static_cast<float>((s + 1) * 1000 + i % 997);
-            ASSERT_EQ(out[r][i], want) << "rank " << r << " i " << i << " n " << n << " chunk " << chunk;
+            ASSERT_EQ(out[r][i], want)
+                << "rank " << r << " i " << i << " n " << n << " chunk " << chunk;
           }
       }
 }
@@ -92,10 +99,12 @@ TEST(RingSchedule, AllGatherAndReduceScatterFollowRanksNotPositions) {
   auto ag = runRing(CollKind::kAllGather, order, 37, 5);
   for (int r = 0; r < 4; ++r)
     for (int b = 0; b < 4; ++b)
-      for (size_t i = 0; i < 37; ++i) ASSERT_EQ(ag[r][b * 37 + i], static_cast<float>((b + 1) * 1000 + i)) << r << " " << b;
+      for (size_t i = 0; i < 37; ++i)
+        ASSERT_EQ(ag[r][b * 37 + i], static_cast<float>((b + 1) * 1000 + i)) << r << " " << b;
   auto rs = runRing(CollKind::kReduceScatter, order, 37, 5);
   for (int r = 0; r < 4; ++r)
-    for (size_t i = 0; i < 37; ++i) ASSERT_EQ(rs[r][i], static_cast<float>(10 * 1000 + 4 * ((r * 37 + i) % 997))) << r;
+    for (size_t i = 0; i < 37; ++i)
+      ASSERT_EQ(rs[r][i], static_cast<float>(10 * 1000 + 4 * ((r * 37 + i) % 997))) << r;
 }
 
 TEST(RingSchedule, BroadcastAndReduceFromEveryRoot) {
@@ -103,8 +112,10 @@ TEST(RingSchedule, BroadcastAndReduceFromEveryRoot) {
   for (int root = 0; root < 4; ++root) {
     auto bc = runRing(CollKind::kBroadcast, order, 50, 7, root);
     for (int r = 0; r < 4; ++r)
-      for (size_t i = 0; i < 50; ++i) ASSERT_EQ(bc[r][i], static_cast<float>((root + 1) * 1000 + i)) << root;
+      for (size_t i = 0; i < 50; ++i)
+        ASSERT_EQ(bc[r][i], static_cast<float>((root + 1) * 1000 + i)) << root;
     auto red = runRing(CollKind::kReduce, order, 50, 7, root);
-    for (size_t i = 0; i < 50; ++i) ASSERT_EQ(red[root][i], static_cast<float>(10000 + 4 * i)) << root;
+    for (size_t i = 0; i < 50; ++i)
+      ASSERT_EQ(red[root][i], static_cast<float>(10000 + 4 * i)) << root;
   }
 }

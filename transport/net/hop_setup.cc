@@ -46,8 +46,8 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
   } else {
     TCCL_CHECK(shmConnectSend(*comm.bootstrap, hop.peer, shmSpec(comm, hop), out));
   }
-  INFO(kLogInit | kLogNet | kLogShm, "Connection %d -> %d tag %#x via %s", comm.rank, hop.peer, hop.tag,
-       hop.net ? "NET/Socket" : "SHM");
+  INFO(kLogInit | kLogNet | kLogShm, "Connection %d -> %d tag %#x via %s", comm.rank, hop.peer,
+       hop.tag, hop.net ? "NET/Socket" : "SHM");
   return ncclSuccess;
 }
 

@@ -14,9 +14,9 @@ namespace tccl {
 
 struct HopSetup {
   int peer = 0;
-  uint32_t tag = 0;     // distinguishes connections between the same two ranks
-  int numaNode = -1;    // bounce or staging buffer placement; -1: none
-  bool net = false;     // hopUsesNet(comm, peer)
+  uint32_t tag = 0;   // distinguishes connections between the same two ranks
+  int numaNode = -1;  // bounce or staging buffer placement; -1: none
+  bool net = false;   // hopUsesNet(comm, peer)
 };
 
 bool hopUsesNet(const ncclComm& comm, int peer);

@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdarg>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -75,7 +75,9 @@ struct Credit {
   uint64_t released;
 };
 
-size_t stripeBegin(size_t bytes, int i, int n) { return bytes * static_cast<size_t>(i) / static_cast<size_t>(n); }
+size_t stripeBegin(size_t bytes, int i, int n) {
+  return bytes * static_cast<size_t>(i) / static_cast<size_t>(n);
+}
 
 hwloc_topology_t machineTopology() {
   static hwloc_topology_t topo = [] {
@@ -99,20 +101,24 @@ using Mapping = std::unique_ptr<char, Unmap>;
 ncclResult_t allocateStaging(size_t bytes, int numaNode, Mapping* out) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
-    return setError(ncclSystemError, "cannot map a %zu-byte network staging buffer: %s", bytes, strerror(errno));
+    return setError(ncclSystemError, "cannot map a %zu-byte network staging buffer: %s", bytes,
+                    strerror(errno));
   *out = Mapping(static_cast<char*>(p), Unmap{bytes});
   if (numaNode < 0) return ncclSuccess;
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   hwloc_topology_t topo = machineTopology();
-  hwloc_obj_t node = topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
+  hwloc_obj_t node =
+      topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
   if (!node) {
-    INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound", numaNode);
+    INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound",
+         numaNode);
   } else if (hwloc_set_area_membind(topo, p, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
                                     HWLOC_MEMBIND_BYNODESET) == 0) {
     INFO(kLogNet, "net staging buffer of %zu bytes bound to NUMA node %d", bytes, numaNode);
   } else {
-    INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode, strerror(errno));
+    INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode,
+         strerror(errno));
   }
   return ncclSuccess;
 }
@@ -218,8 +224,16 @@ class NetConnection final : public Connection {
       Sock& s = socks_[static_cast<size_t>(i)];
       s.index = i;
       TCCL_CHECK(connectTo(remote, deadline, &s.fd));
-      Hello hello{kHelloMagic, kProtocolVersion, jobHash_, peer_, self_, tag, static_cast<uint32_t>(i),
-                  static_cast<uint32_t>(nSocks_), static_cast<uint32_t>(spec_.nSlots), spec_.slotBytes};
+      Hello hello{kHelloMagic,
+                  kProtocolVersion,
+                  jobHash_,
+                  peer_,
+                  self_,
+                  tag,
+                  static_cast<uint32_t>(i),
+                  static_cast<uint32_t>(nSocks_),
+                  static_cast<uint32_t>(spec_.nSlots),
+                  spec_.slotBytes};
       TCCL_CHECK(sendAll(s.fd, &hello, sizeof(hello), deadline));
     }
     return start();
@@ -235,20 +249,25 @@ class NetConnection final : public Connection {
       ncclResult_t res = acceptUntil(listener_, deadline, &fd);
       if (res == ncclInProgress)
         return setError(ncclRemoteError,
-                        "rank %d: rank %d did not connect to %s within %.0f s (%d of %d sockets)", self_,
-                        peer_, address_.c_str(), spec_.setupTimeoutSec, accepted, nSocks_);
+                        "rank %d: rank %d did not connect to %s within %.0f s (%d of %d sockets)",
+                        self_, peer_, address_.c_str(), spec_.setupTimeoutSec, accepted, nSocks_);
       TCCL_CHECK(res);
       Hello hello{};
       Deadline helloDeadline = std::min(deadline, deadlineAfter(kHelloTimeoutSec));
       if (recvAll(fd, &hello, sizeof(hello), helloDeadline) != ncclSuccess) continue;
       const char* why = nullptr;
-      if (hello.magic != kHelloMagic || hello.version != kProtocolVersion) why = "bad magic or version";
-      else if (hello.jobHash != jobHash_ || hello.sender != self_ || hello.receiver != peer_ || hello.tag != tag_)
+      if (hello.magic != kHelloMagic || hello.version != kProtocolVersion)
+        why = "bad magic or version";
+      else if (hello.jobHash != jobHash_ || hello.sender != self_ || hello.receiver != peer_ ||
+               hello.tag != tag_)
         why = "it belongs to another job or connection";
-      else if (hello.nSocks != static_cast<uint32_t>(nSocks_) || hello.index >= static_cast<uint32_t>(nSocks_))
+      else if (hello.nSocks != static_cast<uint32_t>(nSocks_) ||
+               hello.index >= static_cast<uint32_t>(nSocks_))
         why = "socket count or index out of range";
-      else if (socks_[hello.index].fd) why = "duplicate socket index";
-      else if (hello.slotBytes != spec_.slotBytes || hello.nSlots != static_cast<uint32_t>(spec_.nSlots))
+      else if (socks_[hello.index].fd)
+        why = "duplicate socket index";
+      else if (hello.slotBytes != spec_.slotBytes ||
+               hello.nSlots != static_cast<uint32_t>(spec_.nSlots))
         why = "slot geometry differs";
       if (why) {
         INFO(kLogNet, "rank %d: dropped a connection on %s: %s", self_, address_.c_str(), why);
@@ -281,7 +300,8 @@ class NetConnection final : public Connection {
       auto w = std::make_unique<Worker>();
       w->wake = Fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
       if (!w->wake) return setError(ncclSystemError, "eventfd(): %s", strerror(errno));
-      for (int k = 0; k < spec_.nSocksPerThread; ++k) w->socks.push_back(t * spec_.nSocksPerThread + k);
+      for (int k = 0; k < spec_.nSocksPerThread; ++k)
+        w->socks.push_back(t * spec_.nSocksPerThread + k);
       workers_.push_back(std::move(w));
     }
     for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { run(*wp); });
@@ -299,7 +319,8 @@ class NetConnection final : public Connection {
   void flush() {
     Deadline deadline = deadlineAfter(spec_.closeTimeoutSec);
     while (!failed_.load() && Clock::now() < deadline) {
-      if (isSender_ ? credit_.load() >= head_.load() : creditAcked_.load() >= released_.load()) return;
+      if (isSender_ ? credit_.load() >= head_.load() : creditAcked_.load() >= released_.load())
+        return;
       if (spec_.abortFlag && spec_.abortFlag->load()) return;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -314,15 +335,17 @@ class NetConnection final : public Connection {
     std::lock_guard<std::mutex> lock(errorMutex_);
     if (failed_.load()) return;
     std::string where = sock >= 0 ? " (socket " + std::to_string(sock) + ")" : "";
-    error_ = "rank " + std::to_string(self_) + ": network hop " + describe() + where + " failed: rank " +
-             std::to_string(peer_) + " " + what;
+    error_ = "rank " + std::to_string(self_) + ": network hop " + describe() + where +
+             " failed: rank " + std::to_string(peer_) + " " + what;
     failed_.store(true, std::memory_order_release);
     INFO(kLogNet, "%s", error_.c_str());
   }
 
   bool lost(const Sock& s, int err) {
-    if (err == 0) fail(s.index, "closed the connection (exited or aborted)");
-    else fail(s.index, "is unreachable: %s", strerror(err));
+    if (err == 0)
+      fail(s.index, "closed the connection (exited or aborted)");
+    else
+      fail(s.index, "is unreachable: %s", strerror(err));
     return false;
   }
 
@@ -336,7 +359,8 @@ class NetConnection final : public Connection {
         const Sock& s = socks_[static_cast<size_t>(w.socks[i])];
         short events = POLLIN;
         if (isSender_ && s.seq < head) events |= POLLOUT;
-        if (!isSender_ && s.index == 0 && (s.creditDone > 0 || s.creditSent < released)) events |= POLLOUT;
+        if (!isSender_ && s.index == 0 && (s.creditDone > 0 || s.creditSent < released))
+          events |= POLLOUT;
         pfds[i + 1] = {s.fd.get(), events, 0};
       }
       int rc = poll(pfds.data(), pfds.size(), kPollMs);
@@ -382,7 +406,8 @@ class NetConnection final : public Connection {
     while (s.seq < head) {
       if (s.done == 0) {
         const uint64_t bytes = sizes_[s.seq % nSlots_];
-        const size_t lo = stripeBegin(bytes, s.index, nSocks_), hi = stripeBegin(bytes, s.index + 1, nSocks_);
+        const size_t lo = stripeBegin(bytes, s.index, nSocks_),
+                     hi = stripeBegin(bytes, s.index + 1, nSocks_);
         s.hdr = DataHeader{kDataMagic, static_cast<uint32_t>(s.index), s.seq, bytes, lo, hi - lo};
       }
       char* payload = staging_.get() + (s.seq % nSlots_) * spec_.slotBytes + s.hdr.offset;
@@ -391,7 +416,8 @@ class NetConnection final : public Connection {
       if (s.done < sizeof(DataHeader))
         iov[niov++] = {reinterpret_cast<char*>(&s.hdr) + s.done, sizeof(DataHeader) - s.done};
       const size_t payloadDone = s.done > sizeof(DataHeader) ? s.done - sizeof(DataHeader) : 0;
-      if (s.hdr.length > payloadDone) iov[niov++] = {payload + payloadDone, s.hdr.length - payloadDone};
+      if (s.hdr.length > payloadDone)
+        iov[niov++] = {payload + payloadDone, s.hdr.length - payloadDone};
       msghdr mh{};
       mh.msg_iov = iov;
       mh.msg_iovlen = static_cast<size_t>(niov);
@@ -421,8 +447,10 @@ class NetConnection final : public Connection {
       if (s.creditDone < sizeof(Credit)) continue;
       s.creditDone = 0;
       const uint64_t current = credit_.load(), committed = head_.load(std::memory_order_acquire);
-      if (s.credit.magic != kCreditMagic || s.credit.released < current || s.credit.released > committed) {
-        fail(s.index, "sent an invalid credit (magic %#x, %" PRIu64 " released, %" PRIu64 " committed)",
+      if (s.credit.magic != kCreditMagic || s.credit.released < current ||
+          s.credit.released > committed) {
+        fail(s.index,
+             "sent an invalid credit (magic %#x, %" PRIu64 " released, %" PRIu64 " committed)",
              s.credit.magic, s.credit.released, committed);
         return false;
       }
@@ -436,17 +464,22 @@ class NetConnection final : public Connection {
     const DataHeader& h = s.hdr;
     const uint64_t released = released_.load(std::memory_order_acquire);
     const char* why = nullptr;
-    if (h.magic != kDataMagic) why = "bad magic";
-    else if (h.stripe != static_cast<uint32_t>(s.index)) why = "wrong stripe index";
-    else if (h.seq != s.seq) why = "out-of-order sequence number";
-    else if (h.seq >= released + nSlots_) why = "more slots than its credit allows";
-    else if (h.slotBytes > spec_.slotBytes) why = "slot size larger than the slot";
+    if (h.magic != kDataMagic)
+      why = "bad magic";
+    else if (h.stripe != static_cast<uint32_t>(s.index))
+      why = "wrong stripe index";
+    else if (h.seq != s.seq)
+      why = "out-of-order sequence number";
+    else if (h.seq >= released + nSlots_)
+      why = "more slots than its credit allows";
+    else if (h.slotBytes > spec_.slotBytes)
+      why = "slot size larger than the slot";
     else if (h.offset != stripeBegin(h.slotBytes, s.index, nSocks_) ||
              h.length != stripeBegin(h.slotBytes, s.index + 1, nSocks_) - h.offset)
       why = "stripe bounds do not match the slot size";
     if (!why) return true;
-    fail(s.index, "sent an invalid data header (%s: magic %#x seq %" PRIu64 " size %" PRIu64 ")", why, h.magic,
-         h.seq, h.slotBytes);
+    fail(s.index, "sent an invalid data header (%s: magic %#x seq %" PRIu64 " size %" PRIu64 ")",
+         why, h.magic, h.seq, h.slotBytes);
     return false;
   }
 
@@ -455,9 +488,9 @@ class NetConnection final : public Connection {
       // Bounded: the sender cannot run more than nSlots ahead of our credits.
       for (int round = 0; round < 4 * kMaxSlots; ++round) {
         if (!s.haveHeader || s.done < s.hdr.length) {
-          char* dest = s.haveHeader
-                           ? staging_.get() + (s.seq % nSlots_) * spec_.slotBytes + s.hdr.offset + s.done
-                           : reinterpret_cast<char*>(&s.hdr) + s.done;
+          char* dest = s.haveHeader ? staging_.get() + (s.seq % nSlots_) * spec_.slotBytes +
+                                          s.hdr.offset + s.done
+                                    : reinterpret_cast<char*>(&s.hdr) + s.done;
           const size_t want = s.haveHeader ? s.hdr.length - s.done : sizeof(DataHeader) - s.done;
           ssize_t n = recv(s.fd.get(), dest, want, MSG_DONTWAIT);
           if (n == 0) return lost(s, 0);
@@ -475,7 +508,8 @@ class NetConnection final : public Connection {
         }
         if (s.haveHeader && s.done == s.hdr.length) {
           const uint64_t slot = s.seq % nSlots_;
-          sizes_[slot * static_cast<size_t>(nSocks_) + static_cast<size_t>(s.index)] = s.hdr.slotBytes;
+          sizes_[slot * static_cast<size_t>(nSocks_) + static_cast<size_t>(s.index)] =
+              s.hdr.slotBytes;
           arrivals_[slot].fetch_add(1, std::memory_order_release);
           ++s.seq;
           s.done = 0;
@@ -495,8 +529,8 @@ class NetConnection final : public Connection {
         if (s.creditSent >= released) return true;
         s.credit = Credit{kCreditMagic, 0, released};
       }
-      ssize_t n = send(s.fd.get(), reinterpret_cast<char*>(&s.credit) + s.creditDone, sizeof(Credit) - s.creditDone,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n = send(s.fd.get(), reinterpret_cast<char*>(&s.credit) + s.creditDone,
+                       sizeof(Credit) - s.creditDone, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
         return lost(s, errno);
@@ -522,10 +556,10 @@ class NetConnection final : public Connection {
   std::vector<Sock> socks_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
-  std::atomic<uint64_t> head_{0};         // sender: slots committed by the executor
-  std::atomic<uint64_t> credit_{0};       // sender: slots the receiver has released
-  std::atomic<uint64_t> released_{0};     // receiver: slots the executor has released
-  std::atomic<uint64_t> creditAcked_{0};  // receiver: credits handed to the socket
+  std::atomic<uint64_t> head_{0};                      // sender: slots committed by the executor
+  std::atomic<uint64_t> credit_{0};                    // sender: slots the receiver has released
+  std::atomic<uint64_t> released_{0};                  // receiver: slots the executor has released
+  std::atomic<uint64_t> creditAcked_{0};               // receiver: credits handed to the socket
   std::unique_ptr<std::atomic<uint64_t>[]> arrivals_;  // receiver: stripes landed per slot
   // Sender: bytes per slot. Receiver: bytes per (slot, stripe) as each header announced.
   std::vector<uint64_t> sizes_;
@@ -557,11 +591,13 @@ ncclResult_t netConnectSend(Bootstrap& bootstrap, int peer, const NetConnectionS
     return setError(ncclSystemError,
                     "rank %d: no usable network interface for the net transport to rank %d "
                     "(NCCL_SOCKET_IFNAME='%s')",
-                    bootstrap.rank(), peer, getenv("NCCL_SOCKET_IFNAME") ? getenv("NCCL_SOCKET_IFNAME") : "");
+                    bootstrap.rank(), peer,
+                    getenv("NCCL_SOCKET_IFNAME") ? getenv("NCCL_SOCKET_IFNAME") : "");
   Mapping staging;
-  TCCL_CHECK(allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
-  auto conn = std::make_unique<NetConnection>(true, bootstrap.rank(), peer, bootstrap.jobHash(), spec,
-                                              std::move(staging));
+  TCCL_CHECK(
+      allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
+  auto conn = std::make_unique<NetConnection>(true, bootstrap.rank(), peer, bootstrap.jobHash(),
+                                              spec, std::move(staging));
   conn->setTag(spec.tag);
   AddressMessage msg{};
   TCCL_CHECK(conn->listen(itfs.front().address, &msg));
@@ -580,19 +616,22 @@ ncclResult_t netConnectRecv(Bootstrap& bootstrap, int peer, const NetConnectionS
   const int nSocks = spec.nThreads * spec.nSocksPerThread;
   if (msg.slotBytes != spec.slotBytes || msg.nSlots != static_cast<uint32_t>(spec.nSlots) ||
       msg.nSocks != static_cast<uint32_t>(nSocks))
-    return setError(ncclInvalidUsage,
-                    "rank %d uses %" PRIu64 "-byte x %u slots over %u sockets but rank %d %zu x %d over %d: "
-                    "TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_SOCKET_NTHREADS and NCCL_NSOCKS_PERTHREAD "
-                    "must be equal on all ranks",
-                    peer, msg.slotBytes, msg.nSlots, msg.nSocks, bootstrap.rank(), spec.slotBytes, spec.nSlots,
-                    nSocks);
+    return setError(
+        ncclInvalidUsage,
+        "rank %d uses %" PRIu64
+        "-byte x %u slots over %u sockets but rank %d %zu x %d over %d: "
+        "TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_SOCKET_NTHREADS and NCCL_NSOCKS_PERTHREAD "
+        "must be equal on all ranks",
+        peer, msg.slotBytes, msg.nSlots, msg.nSocks, bootstrap.rank(), spec.slotBytes, spec.nSlots,
+        nSocks);
   const int family = msg.address.storage.ss_family;
   if ((family != AF_INET && family != AF_INET6) || msg.address.port() <= 0)
     return setError(ncclRemoteError, "rank %d sent an invalid net address", peer);
   Mapping staging;
-  TCCL_CHECK(allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
-  auto conn = std::make_unique<NetConnection>(false, bootstrap.rank(), peer, bootstrap.jobHash(), spec,
-                                              std::move(staging));
+  TCCL_CHECK(
+      allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
+  auto conn = std::make_unique<NetConnection>(false, bootstrap.rank(), peer, bootstrap.jobHash(),
+                                              spec, std::move(staging));
   TCCL_CHECK(conn->connectAll(msg.address, spec.tag));
   INFO(kLogNet, "rank %d: %s connected", bootstrap.rank(), conn->describe().c_str());
   *out = std::move(conn);
@@ -601,7 +640,8 @@ ncclResult_t netConnectRecv(Bootstrap& bootstrap, int peer, const NetConnectionS
 
 ncclResult_t netAwaitReceiver(Connection& sendConnection) {
   auto* conn = dynamic_cast<NetConnection*>(&sendConnection);
-  if (!conn) return setError(ncclInternalError, "netAwaitReceiver on a connection that is not a net hop");
+  if (!conn)
+    return setError(ncclInternalError, "netAwaitReceiver on a connection that is not a net hop");
   return conn->acceptAll();
 }
 

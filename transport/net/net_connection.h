@@ -15,10 +15,10 @@ namespace tccl {
 struct NetConnectionSpec {
   size_t slotBytes = 1 << 20;
   int nSlots = 4;
-  int numaNode = -1;         // bind the staging buffer here when the node exists; -1: first touch
-  uint32_t tag = 0;          // distinguishes connections between the same two ranks
-  int nThreads = 1;          // NCCL_SOCKET_NTHREADS
-  int nSocksPerThread = 1;   // NCCL_NSOCKS_PERTHREAD
+  int numaNode = -1;        // bind the staging buffer here when the node exists; -1: first touch
+  uint32_t tag = 0;         // distinguishes connections between the same two ranks
+  int nThreads = 1;         // NCCL_SOCKET_NTHREADS
+  int nSocksPerThread = 1;  // NCCL_NSOCKS_PERTHREAD
   double setupTimeoutSec = 120;  // connecting and accepting
   double closeTimeoutSec = 300;  // at destruction, how long to wait for the peer to drain
   const std::atomic<bool>* abortFlag = nullptr;  // set: close at once, without draining

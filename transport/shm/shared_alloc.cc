@@ -35,7 +35,8 @@ ncclResult_t sharedAlloc(size_t bytes, void** out) {
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
     int err = errno;
     close(fd);
-    return setError(ncclSystemError, "cannot allocate %zu bytes of shared memory: %s", bytes, strerror(err));
+    return setError(ncclSystemError, "cannot allocate %zu bytes of shared memory: %s", bytes,
+                    strerror(err));
   }
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
@@ -68,7 +69,8 @@ bool findSharedRange(const void* ptr, size_t bytes, SharedRange* out) {
   if (it == all.begin()) return false;
   --it;
   if (p + bytes > it->first + it->second.bytes) return false;
-  *out = SharedRange{static_cast<int32_t>(getpid()), it->second.fd, it->second.id, p - it->first, it->second.bytes};
+  *out = SharedRange{static_cast<int32_t>(getpid()), it->second.fd, it->second.id, p - it->first,
+                     it->second.bytes};
   return true;
 }
 

@@ -31,7 +31,8 @@ struct alignas(64) Slot {
 
 class ShmBufferExchange final : public BufferExchange {
  public:
-  ShmBufferExchange(ShmSegment seg, int rank, int nranks) : seg_(std::move(seg)), rank_(rank), n_(nranks) {
+  ShmBufferExchange(ShmSegment seg, int rank, int nranks)
+      : seg_(std::move(seg)), rank_(rank), n_(nranks) {
     slots_ = static_cast<Slot*>(seg_.data());
     slots_[rank_].pid = getpid();
   }
@@ -39,7 +40,8 @@ class ShmBufferExchange final : public BufferExchange {
     for (auto& [key, m] : mappings_) munmap(m.base, m.bytes);
   }
 
-  void publish(uint64_t seq, const void* send, size_t sendBytes, void* recv, size_t recvBytes) override {
+  void publish(uint64_t seq, const void* send, size_t sendBytes, void* recv,
+               size_t recvBytes) override {
     Slot& me = slots_[rank_];
     me.sendShared = findSharedRange(send, sendBytes, &me.send);
     me.recvShared = findSharedRange(recv, recvBytes, &me.recv);
@@ -55,7 +57,8 @@ class ShmBufferExchange final : public BufferExchange {
     peers->assign(n_, PeerBuffers{});
     for (int r = 0; r < n_; ++r) {
       if (r == rank_) {
-        if (slots_[r].sendShared && slots_[r].recvShared) (*peers)[r] = PeerBuffers{mySend_, myRecv_};
+        if (slots_[r].sendShared && slots_[r].recvShared)
+          (*peers)[r] = PeerBuffers{mySend_, myRecv_};
         continue;
       }
       const Slot& s = slots_[r];
@@ -85,7 +88,8 @@ class ShmBufferExchange final : public BufferExchange {
     for (int r = 0; r < n_; ++r) {
       const int pid = slots_[r].pid;
       if (r != rank_ && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
-        return setError(ncclRemoteError, "rank %d (pid %d) has exited during a direct allreduce", r, pid);
+        return setError(ncclRemoteError, "rank %d (pid %d) has exited during a direct allreduce", r,
+                        pid);
     }
     return ncclSuccess;
   }
@@ -104,14 +108,17 @@ class ShmBufferExchange final : public BufferExchange {
         for (auto& [k, m] : mappings_) munmap(m.base, m.bytes);
         mappings_.clear();
       }
-      const std::string path = "/proc/" + std::to_string(range.pid) + "/fd/" + std::to_string(range.fd);
+      const std::string path =
+          "/proc/" + std::to_string(range.pid) + "/fd/" + std::to_string(range.fd);
       int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
       if (fd < 0)
-        return setError(ncclSystemError, "cannot open rank %d's shared buffer %s: %s", rank, path.c_str(), strerror(errno));
+        return setError(ncclSystemError, "cannot open rank %d's shared buffer %s: %s", rank,
+                        path.c_str(), strerror(errno));
       void* p = mmap(nullptr, range.allocBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
       close(fd);
       if (p == MAP_FAILED)
-        return setError(ncclSystemError, "cannot map rank %d's shared buffer: %s", rank, strerror(errno));
+        return setError(ncclSystemError, "cannot map rank %d's shared buffer: %s", rank,
+                        strerror(errno));
       it = mappings_.emplace(key, Mapping{static_cast<char*>(p), range.allocBytes}).first;
     }
     *out = it->second.base + range.offset;

@@ -77,14 +77,15 @@ class ShmConnection final : public Connection {
   ncclResult_t checkPeer() override {
     int pid = isSender_ ? hdr_->receiverPid.load() : hdr_->senderPid;
     if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
-      return setError(ncclRemoteError, "rank %d (pid %d) has exited: the shared-memory hop %s is dead",
-                      peer_, pid, describe().c_str());
+      return setError(ncclRemoteError,
+                      "rank %d (pid %d) has exited: the shared-memory hop %s is dead", peer_, pid,
+                      describe().c_str());
     return ncclSuccess;
   }
 
   std::string describe() const override {
-    return std::string(isSender_ ? "send to " : "recv from ") + std::to_string(peer_) + " via shm " +
-           seg_.name();
+    return std::string(isSender_ ? "send to " : "recv from ") + std::to_string(peer_) +
+           " via shm " + seg_.name();
   }
 
  private:
@@ -109,7 +110,8 @@ ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionS
   snprintf(name, sizeof(name), "/tccl-%016" PRIx64 "-%08x-%d-%d", bootstrap.jobHash(), spec.tag,
            bootstrap.rank(), peer);
   ShmSegment seg;
-  TCCL_CHECK(ShmSegment::create(name, kDataOffset + spec.slotBytes * spec.nSlots, spec.numaNode, &seg));
+  TCCL_CHECK(
+      ShmSegment::create(name, kDataOffset + spec.slotBytes * spec.nSlots, spec.numaNode, &seg));
   auto* hdr = new (seg.data()) FifoHeader{};
   hdr->magic = kFifoMagic;
   hdr->nSlots = static_cast<uint32_t>(spec.nSlots);
@@ -133,7 +135,8 @@ ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionS
   msg.name[sizeof(msg.name) - 1] = '\0';
   if (msg.slotBytes != spec.slotBytes || msg.nSlots != static_cast<uint32_t>(spec.nSlots))
     return setError(ncclInvalidUsage,
-                    "rank %d uses %" PRIu64 "-byte x %u FIFO slots but this rank %zu x %d: "
+                    "rank %d uses %" PRIu64
+                    "-byte x %u FIFO slots but this rank %zu x %d: "
                     "TCCL_CHUNK_SIZE/TCCL_FIFO_SLOTS must be equal on all ranks",
                     peer, msg.slotBytes, msg.nSlots, spec.slotBytes, spec.nSlots);
   ShmSegment seg;

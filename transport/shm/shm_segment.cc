@@ -60,12 +60,13 @@ void bindToNuma(void* data, size_t bytes, int numaNode) {
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   hwloc_topology_t topo = machineTopology();
-  hwloc_obj_t node = topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
+  hwloc_obj_t node =
+      topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
   if (!node) {
     static bool told = false;
     if (!told)
-      INFO(kLogShm | kLogTccl, "this machine has no NUMA node %d: host-bounce buffer placement is simulated",
-           numaNode);
+      INFO(kLogShm | kLogTccl,
+           "this machine has no NUMA node %d: host-bounce buffer placement is simulated", numaNode);
     told = true;
     return;
   }
@@ -77,13 +78,15 @@ void bindToNuma(void* data, size_t bytes, int numaNode) {
 }
 }  // namespace
 
-ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode, ShmSegment* out) {
+ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode,
+                                ShmSegment* out) {
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) return setError(ncclSystemError, "shm_open(%s): %s", name.c_str(), strerror(errno));
   Fd guard(fd);
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
     shm_unlink(name.c_str());
-    return setError(ncclSystemError, "cannot size shared memory %s to %zu bytes: %s (is /dev/shm full?)",
+    return setError(ncclSystemError,
+                    "cannot size shared memory %s to %zu bytes: %s (is /dev/shm full?)",
                     name.c_str(), bytes, strerror(errno));
   }
   void* data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

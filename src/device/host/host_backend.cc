@@ -15,6 +15,8 @@ class HostBackend final : public DeviceBackend {
 
 }  // namespace
 
-std::unique_ptr<DeviceBackend> makeHostBackend() { return std::make_unique<HostBackend>(); }
+std::unique_ptr<DeviceBackend> makeHostBackend() {
+  return std::make_unique<HostBackend>();
+}
 
 }  // namespace tccl

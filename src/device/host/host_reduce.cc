@@ -10,15 +10,29 @@
 namespace tccl {
 namespace {
 
-template <typename C> struct OpSum { static C apply(C a, C b) { return a + b; } };
-template <typename C> struct OpProd { static C apply(C a, C b) { return a * b; } };
-template <typename C> struct OpMax { static C apply(C a, C b) { return std::max(a, b); } };
-template <typename C> struct OpMin { static C apply(C a, C b) { return std::min(a, b); } };
+template <typename C>
+struct OpSum {
+  static C apply(C a, C b) { return a + b; }
+};
+template <typename C>
+struct OpProd {
+  static C apply(C a, C b) { return a * b; }
+};
+template <typename C>
+struct OpMax {
+  static C apply(C a, C b) { return std::max(a, b); }
+};
+template <typename C>
+struct OpMin {
+  static C apply(C a, C b) { return std::min(a, b); }
+};
 
 // The hot loop: both inputs present. Branches are template parameters so that the common
 // cases (plain sum into one or two outputs) compile to straight vector code.
-template <typename T, template <typename> class Op, bool kScale, bool kDivide, bool kOut0, bool kOut1>
-void combineBoth(const T* a, const T* b, T* o0, T* o1, size_t n, typename ElementTraits<T>::Compute scale,
+template <typename T, template <typename> class Op, bool kScale, bool kDivide, bool kOut0,
+          bool kOut1>
+void combineBoth(const T* a, const T* b, T* o0, T* o1, size_t n,
+                 typename ElementTraits<T>::Compute scale,
                  typename ElementTraits<T>::Compute divisor) {
   using Traits = ElementTraits<T>;
   using C = typename Traits::Compute;
@@ -34,11 +48,15 @@ void combineBoth(const T* a, const T* b, T* o0, T* o1, size_t n, typename Elemen
 }
 
 template <typename T, template <typename> class Op, bool kScale, bool kDivide>
-void combineBothOuts(const T* a, const T* b, T* o0, T* o1, size_t n, typename ElementTraits<T>::Compute scale,
+void combineBothOuts(const T* a, const T* b, T* o0, T* o1, size_t n,
+                     typename ElementTraits<T>::Compute scale,
                      typename ElementTraits<T>::Compute divisor) {
-  if (o0 && o1) combineBoth<T, Op, kScale, kDivide, true, true>(a, b, o0, o1, n, scale, divisor);
-  else if (o0) combineBoth<T, Op, kScale, kDivide, true, false>(a, b, o0, o1, n, scale, divisor);
-  else if (o1) combineBoth<T, Op, kScale, kDivide, false, true>(a, b, o0, o1, n, scale, divisor);
+  if (o0 && o1)
+    combineBoth<T, Op, kScale, kDivide, true, true>(a, b, o0, o1, n, scale, divisor);
+  else if (o0)
+    combineBoth<T, Op, kScale, kDivide, true, false>(a, b, o0, o1, n, scale, divisor);
+  else if (o1)
+    combineBoth<T, Op, kScale, kDivide, false, true>(a, b, o0, o1, n, scale, divisor);
 }
 
 // Integer multiplication promotes narrow types to int; results are cast back to the type.
@@ -55,10 +73,14 @@ void combine(const ReduceSpec& spec, const DataStep& s) {
   const bool divide = s.finalize && spec.divisor > 1;
   const C divisor = static_cast<C>(spec.divisor);
   if (a && b) {
-    if (scaleA && divide) combineBothOuts<T, Op, true, true>(a, b, o0, o1, s.count, scale, divisor);
-    else if (scaleA) combineBothOuts<T, Op, true, false>(a, b, o0, o1, s.count, scale, divisor);
-    else if (divide) combineBothOuts<T, Op, false, true>(a, b, o0, o1, s.count, scale, divisor);
-    else combineBothOuts<T, Op, false, false>(a, b, o0, o1, s.count, scale, divisor);
+    if (scaleA && divide)
+      combineBothOuts<T, Op, true, true>(a, b, o0, o1, s.count, scale, divisor);
+    else if (scaleA)
+      combineBothOuts<T, Op, true, false>(a, b, o0, o1, s.count, scale, divisor);
+    else if (divide)
+      combineBothOuts<T, Op, false, true>(a, b, o0, o1, s.count, scale, divisor);
+    else
+      combineBothOuts<T, Op, false, false>(a, b, o0, o1, s.count, scale, divisor);
     return;
   }
   // One input with a transform (the first step of a PreMulSum, or a single rank).
@@ -83,7 +105,7 @@ constexpr std::array<CombineFn, 5> opsFor() {
 }
 
 constexpr std::array<std::array<CombineFn, 5>, ncclNumTypes> kCombineTable = {
-    opsFor<int8_t>(),  opsFor<uint8_t>(), opsFor<int32_t>(),  opsFor<uint32_t>(),
+    opsFor<int8_t>(),  opsFor<uint8_t>(),  opsFor<int32_t>(), opsFor<uint32_t>(),
     opsFor<int64_t>(), opsFor<uint64_t>(), opsFor<Half>(),    opsFor<float>(),
     opsFor<double>(),  opsFor<BFloat16>(), opsFor<Fp8E4M3>(), opsFor<Fp8E5M2>(),
 };
@@ -108,19 +130,44 @@ ncclResult_t hostReduceCopy(const ReduceSpec& spec, const DataStep& step) {
   if (spec.kind == ReduceKind::kPreMulSum && spec.scalarPtr) {
     // A device-resident scalar is read when the operation runs, not when the op was created.
     switch (spec.type) {
-      case ncclFloat16: effective.scalar = halfToFloat(*static_cast<const uint16_t*>(spec.scalarPtr)); break;
-      case ncclBfloat16: effective.scalar = bf16ToFloat(*static_cast<const uint16_t*>(spec.scalarPtr)); break;
-      case ncclFloat8e4m3: effective.scalar = fp8e4m3ToFloat(*static_cast<const uint8_t*>(spec.scalarPtr)); break;
-      case ncclFloat8e5m2: effective.scalar = fp8e5m2ToFloat(*static_cast<const uint8_t*>(spec.scalarPtr)); break;
-      case ncclFloat32: effective.scalar = *static_cast<const float*>(spec.scalarPtr); break;
-      case ncclFloat64: effective.scalar = *static_cast<const double*>(spec.scalarPtr); break;
-      case ncclInt8: effective.scalar = *static_cast<const int8_t*>(spec.scalarPtr); break;
-      case ncclUint8: effective.scalar = *static_cast<const uint8_t*>(spec.scalarPtr); break;
-      case ncclInt32: effective.scalar = *static_cast<const int32_t*>(spec.scalarPtr); break;
-      case ncclUint32: effective.scalar = *static_cast<const uint32_t*>(spec.scalarPtr); break;
-      case ncclInt64: effective.scalar = static_cast<double>(*static_cast<const int64_t*>(spec.scalarPtr)); break;
-      case ncclUint64: effective.scalar = static_cast<double>(*static_cast<const uint64_t*>(spec.scalarPtr)); break;
-      default: break;
+      case ncclFloat16:
+        effective.scalar = halfToFloat(*static_cast<const uint16_t*>(spec.scalarPtr));
+        break;
+      case ncclBfloat16:
+        effective.scalar = bf16ToFloat(*static_cast<const uint16_t*>(spec.scalarPtr));
+        break;
+      case ncclFloat8e4m3:
+        effective.scalar = fp8e4m3ToFloat(*static_cast<const uint8_t*>(spec.scalarPtr));
+        break;
+      case ncclFloat8e5m2:
+        effective.scalar = fp8e5m2ToFloat(*static_cast<const uint8_t*>(spec.scalarPtr));
+        break;
+      case ncclFloat32:
+        effective.scalar = *static_cast<const float*>(spec.scalarPtr);
+        break;
+      case ncclFloat64:
+        effective.scalar = *static_cast<const double*>(spec.scalarPtr);
+        break;
+      case ncclInt8:
+        effective.scalar = *static_cast<const int8_t*>(spec.scalarPtr);
+        break;
+      case ncclUint8:
+        effective.scalar = *static_cast<const uint8_t*>(spec.scalarPtr);
+        break;
+      case ncclInt32:
+        effective.scalar = *static_cast<const int32_t*>(spec.scalarPtr);
+        break;
+      case ncclUint32:
+        effective.scalar = *static_cast<const uint32_t*>(spec.scalarPtr);
+        break;
+      case ncclInt64:
+        effective.scalar = static_cast<double>(*static_cast<const int64_t*>(spec.scalarPtr));
+        break;
+      case ncclUint64:
+        effective.scalar = static_cast<double>(*static_cast<const uint64_t*>(spec.scalarPtr));
+        break;
+      default:
+        break;
     }
   }
   kCombineTable[spec.type][static_cast<int>(spec.kind)](effective, step);
