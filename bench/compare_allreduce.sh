@@ -70,9 +70,9 @@ run_gloo() {  # ranks size
 
 # tccl-perf gets the same iteration count as the others (-n, -w 1); its out-of-place busbw is
 # column 8 of nccl-tests' table.
-run_tccl() {  # ranks size
+run_tccl() {  # ranks size memalloc(0|1)
   ((have_tccl)) || return 0
-  timeout "$run_timeout" "$tccl_perf" -np "$1" -t all_reduce -d float -o sum -b "$2" -e "$2" -f 2 \
+  TCCL_PERF_MEMALLOC=$3 timeout "$run_timeout" "$tccl_perf" -np "$1" -t all_reduce -d float -o sum -b "$2" -e "$2" -f 2 \
     -c 0 -n "$(iters_for "$2")" -w 1 >"$tmp/out" 2>"$tmp/err" ||
     echo "compare: tccl-perf -np $1 -b $2: $(tail -3 "$tmp/err")" >&2
   awk '!/^#/ && NF >= 13 { print $1, $8 }' "$tmp/out"
@@ -85,15 +85,19 @@ busbw() {  # "size busbw" lines on stdin -> busbw of size $1, or "-"
 for n in $ranks; do
   echo
   echo "# allreduce float sum, $n ranks, busbw in GB/s (host backend, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-  printf '%12s  %10s  %10s  %10s  %18s\n' "size(B)" "mpi" "gloo" "tccl" "tccl/max(mpi,gloo)"
+  # tccl: user buffers from malloc, like the others; tccl-shm: from ncclMemAlloc, which peers
+  # map directly (the direct AllReduce). Ratios are against the better of MPI and Gloo.
+  printf '%12s  %8s  %8s  %8s  %8s  %10s  %10s\n' "size(B)" "mpi" "gloo" "tccl" "tccl-shm" "tccl/best" "shm/best"
   for s in "${sizes[@]}"; do
     m=$(run_mpi "$n" "$s" | busbw "$s")
     g=$(run_gloo "$n" "$s" | busbw "$s")
-    t=$(run_tccl "$n" "$s" | busbw "$s")
-    awk -v s="$s" -v m="$m" -v g="$g" -v t="$t" 'BEGIN {
+    t=$(run_tccl "$n" "$s" 0 | busbw "$s")
+    h=$(run_tccl "$n" "$s" 1 | busbw "$s")
+    awk -v s="$s" -v m="$m" -v g="$g" -v t="$t" -v h="$h" 'BEGIN {
       best = (m == "-") ? g : (g == "-" || m + 0 > g + 0) ? m : g
-      ratio = (t == "-" || best == "-" || best + 0 == 0) ? "-" : sprintf("%.2f", t / best)
-      printf "%12s  %10s  %10s  %10s  %18s\n", s, m, g, t, ratio
+      r1 = (t == "-" || best == "-" || best + 0 == 0) ? "-" : sprintf("%.2f", t / best)
+      r2 = (h == "-" || best == "-" || best + 0 == 0) ? "-" : sprintf("%.2f", h / best)
+      printf "%12s  %8s  %8s  %8s  %8s  %10s  %10s\n", s, m, g, t, h, r1, r2
     }'
   done
 done
