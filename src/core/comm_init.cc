@@ -114,8 +114,10 @@ ncclResult_t connectRings(ncclComm* comm) {
 // Ranks that share one machine address each other's ncclMemAlloc buffers directly.
 ncclResult_t setupBufferExchange(ncclComm* comm) {
   if (!comm->env.directAllReduce || comm->nranks < 2 || comm->device->name() != "host") return ncclSuccess;
+  // One node, really and as configured: NCCL_HOSTID nodes must talk through the network.
   for (const RankInfo& r : comm->ranks)
-    if (r.physHostHash != comm->ranks[0].physHostHash) return ncclSuccess;
+    if (r.physHostHash != comm->ranks[0].physHostHash || r.hostHash != comm->ranks[0].hostHash)
+      return ncclSuccess;
   return createShmBufferExchange(*comm->bootstrap, &comm->exchange);
 }
 

@@ -146,6 +146,8 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     q.abortFlag = &comm->abortFlag;
     q.rank = comm->rank;
     policy.timeoutSec = static_cast<double>(comm->env.timeoutSec);
+    // Across nodes the helper threads and the kernel's TCP stack need the cores: nap sooner.
+    if (comm->shape.nodeRanks.size() > 1) policy.yieldSec = 50e-6;
     const auto views = ringViews(comm);
     const auto trees = treeViews(comm);
     for (const CollTask& t : all[i].colls) {

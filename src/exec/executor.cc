@@ -77,12 +77,12 @@ ncclResult_t checkPeers(const WorkQueue& q) {
 }
 
 // Stalled: spin briefly, then yield the core to other ranks, then sleep in short naps.
-void backOff(int idleRounds, double idleSec) {
+void backOff(int idleRounds, double idleSec, double yieldSec) {
   if (idleRounds < 64) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-  } else if (idleSec < 0.002) {
+  } else if (idleSec < yieldSec) {
     sched_yield();
   } else {
     timespec ts{0, idleSec < 0.05 ? 20000 : 200000};
@@ -127,7 +127,7 @@ ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPoli
     if (idle > policy.timeoutSec)
       return setError(ncclRemoteError, "rank %d: no progress for %.0f s (TCCL_TIMEOUT): a peer is stuck",
                       queues.front()->rank, idle);
-    backOff(idleRounds++, idle);
+    backOff(idleRounds++, idle, policy.yieldSec);
   }
 }
 

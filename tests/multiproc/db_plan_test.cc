@@ -249,9 +249,10 @@ TEST(DbPlan, MismatchFallsBackOrFailsWhenStrict) {
           if (res != ncclSuccess) return 2;
           const char* source = nullptr;
           tcclCommGetPlanSource(comm, &source);
-          report(fd, source);
+          const std::string plan = source;  // lives only as long as the communicator
+          report(fd, plan);
           ncclCommDestroy(comm);
-          return std::string(source) == "default" ? 0 : 3;
+          return plan == "default" ? 0 : 3;
         },
         [&](int) {
           setenv("TCCL_DB", bad.c_str(), 1);

@@ -8,6 +8,7 @@
 #     --nodes N             nodes (namespaces), default 2
 #     --ranks-per-node R    default 2
 #     --rate RATE           tc tbf rate on every node's veth0, e.g. 10gbit (default: none)
+#     --mtu BYTES           MTU of the links (default 1500; 9000 for jumbo frames)
 #     --local               no namespaces: every rank on this machine, NCCL_HOSTID plays the node,
 #                           sockets over 127.0.0.1 (NCCL_SOCKET_IFNAME=lo)
 #     --env NAME=VALUE      extra environment for every rank (repeatable)
@@ -18,13 +19,14 @@
 # Exit status: 0 all ranks as expected, 1 failure, 77 namespaces cannot be created (SKIP).
 set -uo pipefail
 
-nodes=2 rpn=2 rate="" local=0 victim=-1 checkHops=0 timeout=120 logs=""
+nodes=2 rpn=2 rate="" mtu=1500 local=0 victim=-1 checkHops=0 timeout=120 logs=""
 extraEnv=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
     --ranks-per-node) rpn=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
+    --mtu) mtu=$2; shift 2 ;;
     --local) local=1; shift ;;
     --env) extraEnv+=("$2"); shift 2 ;;
     --victim) victim=$2; shift 2 ;;
@@ -69,6 +71,8 @@ if [ "$local" = 0 ]; then
     ip netns add "$ns"
     created+=("$ns")
     ip -n "$sw" link add "p$k" type veth peer name veth0 netns "$ns"
+    ip -n "$sw" link set "p$k" mtu "$mtu"
+    ip -n "$ns" link set veth0 mtu "$mtu"
     ip -n "$sw" link set "p$k" master br0
     ip -n "$sw" link set "p$k" up
     ip -n "$ns" addr add "10.77.0.$((k + 1))/24" dev veth0

@@ -21,9 +21,14 @@ namespace {
 
 constexpr size_t kMaxMappings = 256;
 
+// A rank can be one operation ahead of the slowest (it cannot publish seq + 2 before everybody
+// published seq + 1), so operations alternate between two tables: publishing seq + 1 never
+// overwrites what a slower rank still reads for seq.
+constexpr int kTables = 2;
+
 struct alignas(64) Slot {
-  std::atomic<uint64_t> seq;    // the last operation this rank published
-  std::atomic<uint64_t> phase;  // seq * 4 + the last phase it arrived at
+  std::atomic<uint64_t> seq;    // the last operation this rank published in this table
+  std::atomic<uint64_t> phase;  // seq * 4 + the last phase it arrived at (table 0 only)
   int32_t pid;
   int32_t sendShared, recvShared;
   SharedRange send, recv;
@@ -42,7 +47,7 @@ class ShmBufferExchange final : public BufferExchange {
 
   void publish(uint64_t seq, const void* send, size_t sendBytes, void* recv,
                size_t recvBytes) override {
-    Slot& me = slots_[rank_];
+    Slot& me = slot(seq, rank_);
     me.sendShared = findSharedRange(send, sendBytes, &me.send);
     me.recvShared = findSharedRange(recv, recvBytes, &me.recv);
     mySend_ = static_cast<const char*>(send);
@@ -53,15 +58,14 @@ class ShmBufferExchange final : public BufferExchange {
   ncclResult_t tryCollect(uint64_t seq, std::vector<PeerBuffers>* peers, bool* ready) override {
     *ready = false;
     for (int r = 0; r < n_; ++r)
-      if (slots_[r].seq.load(std::memory_order_acquire) != seq) return ncclSuccess;
+      if (slot(seq, r).seq.load(std::memory_order_acquire) != seq) return ncclSuccess;
     peers->assign(n_, PeerBuffers{});
     for (int r = 0; r < n_; ++r) {
+      const Slot& s = slot(seq, r);
       if (r == rank_) {
-        if (slots_[r].sendShared && slots_[r].recvShared)
-          (*peers)[r] = PeerBuffers{mySend_, myRecv_};
+        if (s.sendShared && s.recvShared) (*peers)[r] = PeerBuffers{mySend_, myRecv_};
         continue;
       }
-      const Slot& s = slots_[r];
       if (!s.sendShared || !s.recvShared) continue;
       char* send = nullptr;
       char* recv = nullptr;
@@ -99,6 +103,8 @@ class ShmBufferExchange final : public BufferExchange {
     char* base;
     size_t bytes;
   };
+
+  Slot& slot(uint64_t seq, int rank) { return slots_[(seq % kTables) * n_ + rank]; }
 
   ncclResult_t map(int rank, const SharedRange& range, char** out) {
     auto key = std::make_pair(rank, range.allocId);
@@ -138,11 +144,12 @@ class ShmBufferExchange final : public BufferExchange {
 ncclResult_t createShmBufferExchange(Bootstrap& bootstrap, std::unique_ptr<BufferExchange>* out) {
   char name[64];
   snprintf(name, sizeof(name), "/tccl-%016" PRIx64 "-xchg", bootstrap.jobHash());
-  const size_t bytes = sizeof(Slot) * static_cast<size_t>(bootstrap.nranks());
+  const size_t nSlots = static_cast<size_t>(kTables * bootstrap.nranks());
+  const size_t bytes = sizeof(Slot) * nSlots;
   ShmSegment seg;
   if (bootstrap.rank() == 0) {
     TCCL_CHECK(ShmSegment::create(name, bytes, -1, &seg));
-    for (int r = 0; r < bootstrap.nranks(); ++r) new (static_cast<Slot*>(seg.data()) + r) Slot{};
+    for (size_t i = 0; i < nSlots; ++i) new (static_cast<Slot*>(seg.data()) + i) Slot{};
   }
   TCCL_CHECK(bootstrap.barrier());
   if (bootstrap.rank() != 0) TCCL_CHECK(ShmSegment::open(name, bytes, &seg));
