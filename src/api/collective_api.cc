@@ -13,7 +13,7 @@ namespace {
 
 ncclResult_t reductionColl(CollKind kind, const char* fn, const void* sendbuff, void* recvbuff,
                            size_t count, ncclDataType_t type, ncclRedOp_t op, int root,
-                           ncclComm_t comm) {
+                           ncclComm_t comm, cudaStream_t stream) {
   TCCL_CHECK(checkComm(comm, fn));
   TCCL_CHECK(checkDataType(type, fn));
   CollTask t;
@@ -28,11 +28,13 @@ ncclResult_t reductionColl(CollKind kind, const char* fn, const void* sendbuff, 
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
   }
   t.args = CollArgs{kind, sendbuff, recvbuff, count, root};
+  t.stream = stream;
   return enqueueColl(comm, t);
 }
 
 ncclResult_t dataColl(CollKind kind, const char* fn, const void* sendbuff, void* recvbuff,
-                      size_t count, ncclDataType_t type, int root, ncclComm_t comm) {
+                      size_t count, ncclDataType_t type, int root, ncclComm_t comm,
+                      cudaStream_t stream) {
   TCCL_CHECK(checkComm(comm, fn));
   TCCL_CHECK(checkDataType(type, fn));
   const size_t factor = kind == CollKind::kAllGather ? static_cast<size_t>(comm->nranks) : 1;
@@ -47,6 +49,7 @@ ncclResult_t dataColl(CollKind kind, const char* fn, const void* sendbuff, void*
   CollTask t;
   t.spec.type = type;
   t.args = CollArgs{kind, sendbuff, recvbuff, count, root};
+  t.stream = stream;
   return enqueueColl(comm, t);
 }
 
@@ -60,8 +63,8 @@ ncclResult_t groupedP2p(Fn&& body) {
 }
 
 ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t count,
-                      ncclDataType_t type, int peer) {
-  return enqueueP2p(comm, P2pTask{isSend, const_cast<void*>(buf), count, type, peer});
+                      ncclDataType_t type, int peer, cudaStream_t stream) {
+  return enqueueP2p(comm, P2pTask{isSend, const_cast<void*>(buf), count, type, peer, stream});
 }
 
 }  // namespace
@@ -69,56 +72,56 @@ ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t coun
 NCCL_API(ncclResult_t, ncclAllReduce, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count,
-                           ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+                           ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   return finish(comm, reductionColl(CollKind::kAllReduce, "ncclAllReduce", sendbuff, recvbuff,
-                                    count, datatype, op, 0, comm));
+                                    count, datatype, op, 0, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclReduce, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                        ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t) {
+                        ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream) {
   return finish(comm, reductionColl(CollKind::kReduce, "ncclReduce", sendbuff, recvbuff, count,
-                                    datatype, op, root, comm));
+                                    datatype, op, root, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclReduceScatter, const void* sendbuff, void* recvbuff, size_t recvcount,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
                                ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
-                               cudaStream_t) {
+                               cudaStream_t stream) {
   return finish(comm, reductionColl(CollKind::kReduceScatter, "ncclReduceScatter", sendbuff,
-                                    recvbuff, recvcount, datatype, op, 0, comm));
+                                    recvbuff, recvcount, datatype, op, 0, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclBroadcast, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count,
-                           ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t) {
+                           ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) {
   return finish(comm, dataColl(CollKind::kBroadcast, "ncclBroadcast", sendbuff, recvbuff, count,
-                               datatype, root, comm));
+                               datatype, root, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclBcast, void* buff, size_t count, ncclDataType_t datatype, int root,
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBcast(void* buff, size_t count, ncclDataType_t datatype, int root, ncclComm_t comm,
-                       cudaStream_t) {
+                       cudaStream_t stream) {
   return finish(
-      comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root, comm));
+      comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclAllGather, const void* sendbuff, void* recvbuff, size_t sendcount,
          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
-                           ncclDataType_t datatype, ncclComm_t comm, cudaStream_t) {
+                           ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) {
   return finish(comm, dataColl(CollKind::kAllGather, "ncclAllGather", sendbuff, recvbuff, sendcount,
-                               datatype, 0, comm));
+                               datatype, 0, comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclAlltoAll, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
-                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t) {
+                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) {
   const char* fn = "ncclAlltoAll";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -127,6 +130,8 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
     TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
     const size_t bytes = count * dataTypeSize(datatype);
+    if (sendbuff == recvbuff && count > 0 && comm->device->name() != "host")
+      return setError(ncclInvalidUsage, "%s: in-place AlltoAll is supported on the host backend only", fn);
     if (sendbuff == recvbuff && count > 0) {
       // In place: the blocks we send would be overwritten by the ones we receive.
       void* staged = groupScratch(bytes * comm->nranks);
@@ -135,9 +140,9 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
     }
     for (int peer = 0; peer < comm->nranks; ++peer) {
       TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count,
-                          datatype, peer));
+                          datatype, peer, stream));
       TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype,
-                          peer));
+                          peer, stream));
     }
     return ncclSuccess;
   };
@@ -147,7 +152,7 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
 NCCL_API(ncclResult_t, ncclGather, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                        int root, ncclComm_t comm, cudaStream_t) {
+                        int root, ncclComm_t comm, cudaStream_t stream) {
   const char* fn = "ncclGather";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -156,12 +161,12 @@ ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, nccl
     TCCL_CHECK(checkCount(count, comm->nranks, datatype, fn));
     TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
     if (comm->rank == root) TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
-    TCCL_CHECK(queueP2p(comm, true, sendbuff, count, datatype, root));
+    TCCL_CHECK(queueP2p(comm, true, sendbuff, count, datatype, root, stream));
     if (comm->rank == root) {
       const size_t bytes = count * dataTypeSize(datatype);
       for (int peer = 0; peer < comm->nranks; ++peer)
         TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count,
-                            datatype, peer));
+                            datatype, peer, stream));
     }
     return ncclSuccess;
   };
@@ -171,7 +176,7 @@ ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, nccl
 NCCL_API(ncclResult_t, ncclScatter, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
-                         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t) {
+                         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) {
   const char* fn = "ncclScatter";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -184,9 +189,9 @@ ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
       const size_t bytes = count * dataTypeSize(datatype);
       for (int peer = 0; peer < comm->nranks; ++peer)
         TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count,
-                            datatype, peer));
+                            datatype, peer, stream));
     }
-    TCCL_CHECK(queueP2p(comm, false, recvbuff, count, datatype, root));
+    TCCL_CHECK(queueP2p(comm, false, recvbuff, count, datatype, root, stream));
     return ncclSuccess;
   };
   return finish(comm, groupedP2p(body));
@@ -195,7 +200,7 @@ ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
 NCCL_API(ncclResult_t, ncclSend, const void* sendbuff, size_t count, ncclDataType_t datatype,
          int peer, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
-                      ncclComm_t comm, cudaStream_t) {
+                      ncclComm_t comm, cudaStream_t stream) {
   const char* fn = "ncclSend";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -203,7 +208,7 @@ ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatyp
     TCCL_CHECK(checkRank(comm, peer, "peer", fn));
     TCCL_CHECK(checkCount(count, 1, datatype, fn));
     TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
-    return queueP2p(comm, true, sendbuff, count, datatype, peer);
+    return queueP2p(comm, true, sendbuff, count, datatype, peer, stream);
   };
   return finish(comm, run());
 }
@@ -211,7 +216,7 @@ ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatyp
 NCCL_API(ncclResult_t, ncclRecv, void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
-                      ncclComm_t comm, cudaStream_t) {
+                      ncclComm_t comm, cudaStream_t stream) {
   const char* fn = "ncclRecv";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -219,7 +224,7 @@ ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int
     TCCL_CHECK(checkRank(comm, peer, "peer", fn));
     TCCL_CHECK(checkCount(count, 1, datatype, fn));
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
-    return queueP2p(comm, false, recvbuff, count, datatype, peer);
+    return queueP2p(comm, false, recvbuff, count, datatype, peer, stream);
   };
   return finish(comm, run());
 }

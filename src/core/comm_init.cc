@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/communicator.h"
+#include "core/cuda_glue.h"
 #include "core/error.h"
 #include "core/group.h"
 #include "core/log.h"
@@ -33,11 +34,9 @@ void printVersionOnce() {
 }
 
 ncclResult_t selectDevice(ncclComm* comm) {
-  if (comm->env.device == "cuda")
-    return setError(ncclInvalidUsage,
-                    "TCCL_DEVICE=cuda: the CUDA backend is not available in this build; use "
-                    "TCCL_DEVICE=host (see README, compatibility)");
-  comm->device = makeHostBackend();
+  bool cuda = false;
+  TCCL_CHECK(selectCudaBackend(comm, &cuda));
+  if (!cuda) comm->device = makeHostBackend();
   return ncclSuccess;
 }
 
@@ -80,6 +79,7 @@ ncclResult_t connectRings(ncclComm* comm) {
     h.peer = peer;
     h.tag = tag;
     h.net = hopUsesNet(*comm, peer);
+    if (hop) h.descriptor = *hop;
     if (hop && hop->kind == (h.net ? HopKind::kNet : HopKind::kHostBounce)) h.numaNode = hop->numa;
     else if (!hop && h.net) h.numaNode = comm->ranks[comm->rank].numaNode;
     hops.push_back({h, send, conn});
@@ -130,6 +130,7 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   TCCL_CHECK(gatherRankInfo(comm));
   if (comm->cudaDev < 0) comm->cudaDev = comm->shape.localRankOf[comm->rank];
   setLogDevice(comm->cudaDev);
+  noteSharedDevices(*comm);
   TCCL_CHECK(setupPlan(comm));
   TCCL_CHECK(connectRings(comm));
   TCCL_CHECK(setupBufferExchange(comm));
@@ -180,7 +181,8 @@ ncclResult_t commInitRank(ncclComm_t* out, int nranks, const ncclUniqueId& id, i
   comm->config = config ? *config : ncclConfig_t(NCCL_CONFIG_INITIALIZER);
   comm->blocking = !(config && config->blocking == 0);
   if (config && config->commName) comm->commName = config->commName;
-  comm->cudaDev = cudaDev;
+  // Like NCCL: the device current on the calling thread, unless InitAll names one.
+  comm->cudaDev = cudaDev >= 0 ? cudaDev : currentCudaDevice();
   ncclComm* raw = comm.release();  // owned by the registry until ncclCommDestroy
   registerComm(raw);
   *out = raw;
@@ -223,8 +225,9 @@ ncclResult_t commInitAll(ncclComm_t* comms, int ndev, const int* devlist) {
 }
 
 ncclResult_t commFinalize(ncclComm_t comm) {
-  // Host-backend operations complete before their call returns: nothing is in flight.
-  return waitCommReady(comm) == ncclInProgress ? ncclInProgress : ncclSuccess;
+  if (waitCommReady(comm) == ncclInProgress) return ncclInProgress;
+  // Host-backend operations complete before their call returns; CUDA ones may still run.
+  return finalizeCuda(comm, comm->blocking);
 }
 
 ncclResult_t commDestroy(ncclComm_t comm) {
@@ -234,6 +237,7 @@ ncclResult_t commDestroy(ncclComm_t comm) {
   }
   unregisterComm(comm);
   std::unique_ptr<ncclComm> owned(comm);
+  releaseCudaResources(comm);
   return ncclSuccess;
 }
 

@@ -54,6 +54,8 @@ struct ncclComm {
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
   std::unique_ptr<tccl::BufferExchange> exchange;
   uint64_t directSeq = 0;
+  // The CUDA backend's proxy and typed backend (src/core/cuda_glue.cc); null on the host.
+  std::shared_ptr<void> cudaState;
   std::vector<tccl::UserRedOp> userOps;
 
   std::atomic<bool> abortFlag{false};

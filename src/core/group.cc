@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/communicator.h"
+#include "core/cuda_glue.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "exec/datatype.h"
@@ -155,7 +156,9 @@ ncclResult_t execute(std::vector<CommWork>& all) {
       prog.spec = t.spec;
       prog.elemSize = dataTypeSize(t.spec.type);
       const size_t chunkElems = static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize;
-      const bool tree = useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
+      // Tree partial sums live in host scratch memory: ring only on the CUDA backend for now.
+      const bool tree = !commUsesCuda(*comm) &&
+                        useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
                                          static_cast<size_t>(comm->env.treeMaxBytes), !trees.empty());
       INFO(kLogColl, "rank %d: collective %d count %zu datatype %d algo %s", comm->rank,
            static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type), tree ? "Tree" : "Ring");
@@ -168,11 +171,27 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     }
     buildP2pProgram(comm, all[i].p2p, &q.concurrent);
   }
+  // Host communicators run here and now; CUDA ones on their proxies, ordered on user streams.
   std::vector<WorkQueue*> ptrs;
-  for (auto& q : queues) ptrs.push_back(&q);
-  ncclResult_t res = runWorkQueues(ptrs, policy);
+  std::vector<CudaWork> cudaWork;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!commUsesCuda(*all[i].comm)) {
+      ptrs.push_back(&queues[i]);
+      continue;
+    }
+    CudaWork w{all[i].comm, std::make_shared<WorkQueue>(std::move(queues[i])), {}};
+    auto addStream = [&w](cudaStream_t s) {
+      if (std::find(w.streams.begin(), w.streams.end(), s) == w.streams.end()) w.streams.push_back(s);
+    };
+    for (const CollTask& t : all[i].colls) addStream(t.stream);
+    for (const P2pTask& t : all[i].p2p) addStream(t.stream);
+    cudaWork.push_back(std::move(w));
+  }
+  if (!cudaWork.empty()) TCCL_CHECK(launchCudaWork(std::move(cudaWork), policy));
+  ncclResult_t res = ptrs.empty() ? ncclSuccess : runWorkQueues(ptrs, policy);
   if (res != ncclSuccess) {
     for (CommWork& w : all) {
+      if (commUsesCuda(*w.comm)) continue;
       w.comm->asyncError.store(res);
       w.comm->lastError = lastThreadError();
     }

@@ -12,6 +12,7 @@ namespace tccl {
 struct CollTask {
   CollArgs args;
   ReduceSpec spec;
+  cudaStream_t stream = nullptr;  // the CUDA backend orders the work on it
 };
 
 struct P2pTask {
@@ -20,6 +21,7 @@ struct P2pTask {
   size_t count = 0;
   ncclDataType_t type = ncclFloat32;
   int peer = 0;
+  cudaStream_t stream = nullptr;
 };
 
 ncclResult_t groupStart();

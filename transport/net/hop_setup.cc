@@ -1,6 +1,7 @@
 #include "transport/net/hop_setup.h"
 
 #include "core/communicator.h"
+#include "core/cuda_glue.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "transport/net/net_connection.h"
@@ -41,6 +42,12 @@ bool hopUsesNet(const ncclComm& comm, int peer) {
 }
 
 ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
+  if (!hop.net && commUsesCuda(comm)) {
+    TCCL_CHECK(cudaHopConnectSend(comm, hop, out));
+    INFO(kLogInit, "Connection %d -> %d tag %#x via CUDA %s", comm.rank, hop.peer, hop.tag,
+         describeHop(hop.descriptor).c_str());
+    return ncclSuccess;
+  }
   if (hop.net) {
     TCCL_CHECK(netConnectSend(*comm.bootstrap, hop.peer, netSpec(comm, hop), out));
   } else {
@@ -52,11 +59,13 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
 }
 
 ncclResult_t hopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
+  if (!hop.net && commUsesCuda(comm)) return cudaHopConnectRecv(comm, hop, out);
   if (hop.net) return netConnectRecv(*comm.bootstrap, hop.peer, netSpec(comm, hop), out);
   return shmConnectRecv(*comm.bootstrap, hop.peer, shmSpec(comm, hop), out);
 }
 
 ncclResult_t hopAwaitReceiver(ncclComm& comm, const HopSetup& hop, Connection& sendConnection) {
+  if (!hop.net && commUsesCuda(comm)) return cudaHopAwaitReceiver(comm, hop);
   if (hop.net) return netAwaitReceiver(sendConnection);
   return shmAwaitReceiver(*comm.bootstrap, hop.peer, shmSpec(comm, hop));
 }

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "plan/hop.h"
 #include "transport/connection.h"
 
 struct ncclComm;
@@ -17,6 +18,7 @@ struct HopSetup {
   uint32_t tag = 0;   // distinguishes connections between the same two ranks
   int numaNode = -1;  // bounce or staging buffer placement; -1: none
   bool net = false;   // hopUsesNet(comm, peer)
+  Hop descriptor;     // what the plan says about this hop (kShm when it says nothing)
 };
 
 bool hopUsesNet(const ncclComm& comm, int peer);

@@ -1,0 +1,173 @@
+#include "core/cuda_glue.h"
+
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "core/communicator.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#ifdef TCCL_HAVE_CUDA
+#include "device/cuda/cuda_backend.h"
+#include "device/cuda/cuda_launch.h"
+#include "device/cuda/cuda_proxy.h"
+#include "transport/cuda/cuda_connection.h"
+#endif
+
+namespace tccl {
+
+#ifdef TCCL_HAVE_CUDA
+
+// What a CUDA communicator owns beyond ncclComm's device: its proxy thread.
+struct CudaCommState {
+  CudaBackend* backend = nullptr;  // comm->device, typed
+  std::unique_ptr<CudaProxy> proxy;
+};
+
+namespace {
+constexpr uint32_t kAttachedTagBit = 0x20000000;
+
+CudaCommState* state(const ncclComm& comm) { return static_cast<CudaCommState*>(comm.cudaState.get()); }
+
+CudaConnectionSpec cudaSpec(const ncclComm& comm, const HopSetup& hop) {
+  CudaConnectionSpec spec;
+  spec.slotBytes = static_cast<size_t>(comm.env.chunkBytes);
+  spec.nSlots = static_cast<int>(comm.env.nSlots);
+  spec.tag = hop.tag;
+  spec.hop = hop.descriptor;
+  return spec;
+}
+}  // namespace
+
+int currentCudaDevice() {
+  const char* dev = getenv("TCCL_DEVICE");
+  if (dev && std::string(dev) == "host") return -1;
+  if (!cudaDeviceAvailable()) return -1;
+  int d = -1;
+  return cudaGetDevice(&d) == cudaSuccess ? d : -1;
+}
+
+ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
+  *selected = false;
+  if (comm->env.device == "host") return ncclSuccess;
+  std::string why;
+  if (!cudaDeviceAvailable(&why)) {
+    if (comm->env.device == "cuda")
+      return setError(ncclInvalidUsage, "TCCL_DEVICE=cuda but no CUDA device is usable: %s", why.c_str());
+    INFO(kLogInit, "no usable CUDA device (%s): host backend", why.c_str());
+    return ncclSuccess;
+  }
+  if (comm->cudaDev < 0) comm->cudaDev = 0;
+  std::unique_ptr<CudaBackend> backend;
+  TCCL_CHECK(CudaBackend::create(comm->cudaDev, &backend));
+  auto st = std::make_shared<CudaCommState>();
+  st->backend = backend.get();
+  st->proxy = std::make_unique<CudaProxy>(comm->cudaDev);
+  comm->cudaState = st;
+  comm->device = std::move(backend);
+  *selected = true;
+  return ncclSuccess;
+}
+
+bool commUsesCuda(const ncclComm& comm) { return comm.cudaState != nullptr; }
+
+void noteSharedDevices(const ncclComm& comm) {
+  if (!commUsesCuda(comm)) return;
+  const RankInfo& me = comm.ranks[comm.rank];
+  for (const RankInfo& r : comm.ranks)
+    if (r.rank < comm.rank && r.hostHash == me.hostHash && r.cudaDev == me.cudaDev) {
+      INFO(kLogInit, "rank %d shares CUDA device %d with rank %d (allowed by TCCL, not by NCCL)",
+           comm.rank, me.cudaDev, r.rank);
+      return;
+    }
+}
+
+ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
+  return cudaConnectSend(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out);
+}
+
+// The receiver confirms once it holds the connection, like the shm transport, so that neither
+// side tears it down before the other has it.
+ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
+  TCCL_CHECK(cudaConnectRecv(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out));
+  return comm.bootstrap->send(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
+}
+
+ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop) {
+  return comm.bootstrap->recv(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
+}
+
+ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy) {
+  CudaGroupLaunch group;
+  for (CudaWork& w : work) {
+    ncclComm* comm = w.comm;
+    std::shared_ptr<WorkQueue> queue = w.queue;
+    group.add(
+        *state(*comm)->backend, *state(*comm)->proxy, w.streams,
+        [queue, policy] {
+          std::vector<WorkQueue*> queues{queue.get()};
+          return runWorkQueues(queues, policy);
+        },
+        [comm](ncclResult_t res) {
+          std::lock_guard<std::mutex> lock(comm->mutex);
+          comm->asyncError.store(res);
+          comm->lastError = lastThreadError();
+        });
+  }
+  return group.launch();
+}
+
+ncclResult_t finalizeCuda(ncclComm* comm, bool blocking) {
+  CudaCommState* st = state(*comm);
+  if (!st) return ncclSuccess;
+  if (!blocking && st->proxy->busy()) return ncclInProgress;
+  st->proxy->drain();
+  return st->backend->synchronize();
+}
+
+void releaseCudaResources(ncclComm* comm) {
+  CudaCommState* st = state(*comm);
+  if (!st) return;
+  st->proxy.reset();
+  comm->channels.clear();
+  comm->p2pSend.clear();
+  comm->p2pRecv.clear();
+  comm->device.reset();
+  comm->cudaState.reset();
+}
+
+#else  // no CUDA in this build
+
+int currentCudaDevice() { return -1; }
+
+ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
+  *selected = false;
+  if (comm->env.device == "cuda")
+    return setError(ncclInvalidUsage,
+                    "TCCL_DEVICE=cuda: this build has no CUDA backend (configured with -DTCCL_CUDA=OFF "
+                    "or without nvcc); use TCCL_DEVICE=host");
+  return ncclSuccess;
+}
+
+bool commUsesCuda(const ncclComm&) { return false; }
+void noteSharedDevices(const ncclComm&) {}
+
+ncclResult_t cudaHopConnectSend(ncclComm&, const HopSetup&, std::unique_ptr<Connection>*) {
+  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
+}
+ncclResult_t cudaHopConnectRecv(ncclComm&, const HopSetup&, std::unique_ptr<Connection>*) {
+  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
+}
+ncclResult_t cudaHopAwaitReceiver(ncclComm&, const HopSetup&) {
+  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
+}
+ncclResult_t launchCudaWork(std::vector<CudaWork>, const WaitPolicy&) {
+  return setError(ncclInternalError, "CUDA launch without the CUDA backend");
+}
+ncclResult_t finalizeCuda(ncclComm*, bool) { return ncclSuccess; }
+void releaseCudaResources(ncclComm*) {}
+
+#endif
+
+}  // namespace tccl

@@ -1,0 +1,48 @@
+// Where the core meets the CUDA backend. Without CUDA in the build these are stubs that say
+// so, which keeps every other core file free of CUDA types and #ifdefs.
+#pragma once
+
+#include <nccl.h>
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "exec/executor.h"
+#include "transport/connection.h"
+#include "transport/net/hop_setup.h"
+
+struct ncclComm;
+
+namespace tccl {
+
+// The CUDA device the calling thread has selected, or -1 (no CUDA, TCCL_DEVICE=host).
+int currentCudaDevice();
+// Chooses the cuda backend for TCCL_DEVICE=cuda, or auto with a usable device; sets
+// comm->device and *selected. TCCL_DEVICE=cuda without a usable device is an error.
+ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected);
+bool commUsesCuda(const ncclComm& comm);
+// One INFO line when ranks of this node share a GPU (NCCL refuses that; we allow it).
+void noteSharedDevices(const ncclComm& comm);
+
+// Intra-node hops of a CUDA communicator: p2p (IPC) or host bounce, as the hop says.
+ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out);
+ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out);
+ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop);
+
+// Runs each communicator's queue on its proxy thread, ordered after (and before) the user
+// streams; returns once everything is enqueued.
+struct CudaWork {
+  ncclComm* comm;
+  std::shared_ptr<WorkQueue> queue;
+  std::vector<cudaStream_t> streams;
+};
+ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy);
+
+// ncclCommFinalize: waits for the proxy and the GPU. ncclInProgress while busy (non-blocking).
+ncclResult_t finalizeCuda(ncclComm* comm, bool blocking);
+// Before a CUDA communicator is freed: stops the proxy and releases connections before the
+// backend whose stream they use.
+void releaseCudaResources(ncclComm* comm);
+
+}  // namespace tccl
