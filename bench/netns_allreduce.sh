@@ -3,7 +3,8 @@
 # are limited to RATE with tc (default 10gbit), with tccl-perf; prints nccl-tests' table and
 # the fraction of the link rate reached. Needs root (ip netns). Usage:
 #   bench/netns_allreduce.sh [BUILD_DIR] [RATE] [tccl-perf options, default -b 64M -e 512M -f 2 -n 10 -w 3]
-# Knobs pass through the environment of this script, e.g. NCCL_SOCKET_NTHREADS=1.
+# Knobs pass through the environment of this script, e.g. NCCL_SOCKET_NTHREADS=1; MTU=9000
+# gives the links jumbo frames (default 1500).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -19,7 +20,7 @@ for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SL
 done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$here/tests/netns/run_netns.sh" --nodes 2 --ranks-per-node 1 --rate "$rate" --timeout 300 --logs "$out" \
+"$here/tests/netns/run_netns.sh" --nodes 2 --ranks-per-node 1 --rate "$rate" --mtu "${MTU:-1500}" --timeout 300 --logs "$out" \
   "${envs[@]}" -- "$perf" -t all_reduce -c 1 "${sizes[@]}" >/dev/null || {
   cat "$out"/rank*.log; exit 1; }
 grep -v "INFO" "$out/rank0.log"

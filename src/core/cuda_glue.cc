@@ -28,7 +28,9 @@ struct CudaCommState {
 namespace {
 constexpr uint32_t kAttachedTagBit = 0x20000000;
 
-CudaCommState* state(const ncclComm& comm) { return static_cast<CudaCommState*>(comm.cudaState.get()); }
+CudaCommState* state(const ncclComm& comm) {
+  return static_cast<CudaCommState*>(comm.cudaState.get());
+}
 
 CudaConnectionSpec cudaSpec(const ncclComm& comm, const HopSetup& hop) {
   CudaConnectionSpec spec;
@@ -54,7 +56,8 @@ ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
   std::string why;
   if (!cudaDeviceAvailable(&why)) {
     if (comm->env.device == "cuda")
-      return setError(ncclInvalidUsage, "TCCL_DEVICE=cuda but no CUDA device is usable: %s", why.c_str());
+      return setError(ncclInvalidUsage, "TCCL_DEVICE=cuda but no CUDA device is usable: %s",
+                      why.c_str());
     INFO(kLogInit, "no usable CUDA device (%s): host backend", why.c_str());
     return ncclSuccess;
   }
@@ -70,7 +73,9 @@ ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
   return ncclSuccess;
 }
 
-bool commUsesCuda(const ncclComm& comm) { return comm.cudaState != nullptr; }
+bool commUsesCuda(const ncclComm& comm) {
+  return comm.cudaState != nullptr;
+}
 
 void noteSharedDevices(const ncclComm& comm) {
   if (!commUsesCuda(comm)) return;
@@ -83,14 +88,18 @@ void noteSharedDevices(const ncclComm& comm) {
     }
 }
 
-ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
-  return cudaConnectSend(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out);
+ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop,
+                                std::unique_ptr<Connection>* out) {
+  return cudaConnectSend(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend,
+                         out);
 }
 
 // The receiver confirms once it holds the connection, like the shm transport, so that neither
 // side tears it down before the other has it.
-ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
-  TCCL_CHECK(cudaConnectRecv(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out));
+ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
+                                std::unique_ptr<Connection>* out) {
+  TCCL_CHECK(
+      cudaConnectRecv(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out));
   return comm.bootstrap->send(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
 }
 
@@ -139,18 +148,23 @@ void releaseCudaResources(ncclComm* comm) {
 
 #else  // no CUDA in this build
 
-int currentCudaDevice() { return -1; }
+int currentCudaDevice() {
+  return -1;
+}
 
 ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
   *selected = false;
   if (comm->env.device == "cuda")
-    return setError(ncclInvalidUsage,
-                    "TCCL_DEVICE=cuda: this build has no CUDA backend (configured with -DTCCL_CUDA=OFF "
-                    "or without nvcc); use TCCL_DEVICE=host");
+    return setError(
+        ncclInvalidUsage,
+        "TCCL_DEVICE=cuda: this build has no CUDA backend (configured with -DTCCL_CUDA=OFF "
+        "or without nvcc); use TCCL_DEVICE=host");
   return ncclSuccess;
 }
 
-bool commUsesCuda(const ncclComm&) { return false; }
+bool commUsesCuda(const ncclComm&) {
+  return false;
+}
 void noteSharedDevices(const ncclComm&) {}
 
 ncclResult_t cudaHopConnectSend(ncclComm&, const HopSetup&, std::unique_ptr<Connection>*) {
@@ -165,7 +179,9 @@ ncclResult_t cudaHopAwaitReceiver(ncclComm&, const HopSetup&) {
 ncclResult_t launchCudaWork(std::vector<CudaWork>, const WaitPolicy&) {
   return setError(ncclInternalError, "CUDA launch without the CUDA backend");
 }
-ncclResult_t finalizeCuda(ncclComm*, bool) { return ncclSuccess; }
+ncclResult_t finalizeCuda(ncclComm*, bool) {
+  return ncclSuccess;
+}
 void releaseCudaResources(ncclComm*) {}
 
 #endif

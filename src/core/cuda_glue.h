@@ -26,8 +26,10 @@ bool commUsesCuda(const ncclComm& comm);
 void noteSharedDevices(const ncclComm& comm);
 
 // Intra-node hops of a CUDA communicator: p2p (IPC) or host bounce, as the hop says.
-ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out);
-ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out);
+ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop,
+                                std::unique_ptr<Connection>* out);
+ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
+                                std::unique_ptr<Connection>* out);
 ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop);
 
 // Runs each communicator's queue on its proxy thread, ordered after (and before) the user

@@ -10,44 +10,19 @@
 #include "db/tree_builder.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"
+#include "../common/memory_fifo.h"
 #include "transport/connection.h"
 
 namespace tccl {
 namespace {
 
-class QueueConnection final : public Connection {
- public:
-  QueueConnection(size_t slotBytes, int nSlots)
-      : slotBytes_(slotBytes), slots_(nSlots), sizes_(nSlots) {
-    for (auto& s : slots_) s.resize(slotBytes);
-  }
-  size_t slotBytes() const override { return slotBytes_; }
-  void* trySendSlot() override {
-    return head_ - tail_ < slots_.size() ? slots_[head_ % slots_.size()].data() : nullptr;
-  }
-  void commitSend(size_t bytes) override { sizes_[head_++ % slots_.size()] = bytes; }
-  const void* tryRecvSlot(size_t* bytes) override {
-    if (tail_ == head_) return nullptr;
-    *bytes = sizes_[tail_ % slots_.size()];
-    return slots_[tail_ % slots_.size()].data();
-  }
-  void releaseRecv() override { ++tail_; }
-  ncclResult_t checkPeer() override { return ncclSuccess; }
-  std::string describe() const override { return "queue"; }
-
- private:
-  size_t slotBytes_;
-  std::vector<std::vector<char>> slots_;
-  std::vector<size_t> sizes_;
-  size_t head_ = 0, tail_ = 0;
-};
 
 constexpr int kRanks = 6;
 constexpr size_t kChunkElems = 100;  // small: many pipelined chunks
 
 struct Job {
   std::vector<Tree> trees = db::buildTreesFromChains({{0, 1}, {2, 3}, {4, 5}}, kRanks);
-  std::map<std::tuple<size_t, int, int>, std::unique_ptr<QueueConnection>>
+  std::map<std::tuple<size_t, int, int>, std::unique_ptr<tccl::test::MemoryFifo>>
       edges;  // (tree, from, to)
   std::vector<std::vector<TreeView>> views{kRanks};
 
@@ -67,7 +42,7 @@ struct Job {
   }
   Connection* edge(size_t t, int from, int to) {
     auto& e = edges[{t, from, to}];
-    if (!e) e = std::make_unique<QueueConnection>(kChunkElems * sizeof(int64_t), 2);
+    if (!e) e = std::make_unique<tccl::test::MemoryFifo>(kChunkElems * sizeof(int64_t), 2);
     return e.get();
   }
 };

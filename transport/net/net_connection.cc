@@ -1,7 +1,6 @@
 #include "transport/net/net_connection.h"
 
 #include <fcntl.h>
-#include <hwloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -19,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "transport/numa_binding.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/socket.h"
@@ -79,19 +79,6 @@ size_t stripeBegin(size_t bytes, int i, int n) {
   return bytes * static_cast<size_t>(i) / static_cast<size_t>(n);
 }
 
-hwloc_topology_t machineTopology() {
-  static hwloc_topology_t topo = [] {
-    hwloc_topology_t t = nullptr;
-    if (hwloc_topology_init(&t) != 0) return static_cast<hwloc_topology_t>(nullptr);
-    if (hwloc_topology_load(t) != 0) {
-      hwloc_topology_destroy(t);
-      return static_cast<hwloc_topology_t>(nullptr);
-    }
-    return t;
-  }();
-  return topo;
-}
-
 struct Unmap {
   size_t bytes = 0;
   void operator()(char* p) const { munmap(p, bytes); }
@@ -105,20 +92,16 @@ ncclResult_t allocateStaging(size_t bytes, int numaNode, Mapping* out) {
                     strerror(errno));
   *out = Mapping(static_cast<char*>(p), Unmap{bytes});
   if (numaNode < 0) return ncclSuccess;
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  hwloc_topology_t topo = machineTopology();
-  hwloc_obj_t node =
-      topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
-  if (!node) {
-    INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound",
-         numaNode);
-  } else if (hwloc_set_area_membind(topo, p, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
-                                    HWLOC_MEMBIND_BYNODESET) == 0) {
-    INFO(kLogNet, "net staging buffer of %zu bytes bound to NUMA node %d", bytes, numaNode);
-  } else {
-    INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode,
-         strerror(errno));
+  switch (bindToNumaNode(p, bytes, numaNode)) {
+    case NumaBinding::kBound:
+      INFO(kLogNet, "net staging buffer of %zu bytes bound to NUMA node %d", bytes, numaNode);
+      break;
+    case NumaBinding::kNoSuchNode:
+      INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound", numaNode);
+      break;
+    case NumaBinding::kFailed:
+      INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode, strerror(errno));
+      break;
   }
   return ncclSuccess;
 }

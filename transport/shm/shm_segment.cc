@@ -1,7 +1,6 @@
 #include "transport/shm/shm_segment.h"
 
 #include <fcntl.h>
-#include <hwloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/socket.h"
+#include "transport/numa_binding.h"
 
 namespace tccl {
 
@@ -42,39 +42,23 @@ void ShmSegment::unlink() {
 }
 
 namespace {
-// One hwloc topology per process: loading it takes milliseconds.
-hwloc_topology_t machineTopology() {
-  static hwloc_topology_t topo = [] {
-    hwloc_topology_t t = nullptr;
-    if (hwloc_topology_init(&t) != 0) return static_cast<hwloc_topology_t>(nullptr);
-    if (hwloc_topology_load(t) != 0) {
-      hwloc_topology_destroy(t);
-      return static_cast<hwloc_topology_t>(nullptr);
-    }
-    return t;
-  }();
-  return topo;
-}
-
 void bindToNuma(void* data, size_t bytes, int numaNode) {
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  hwloc_topology_t topo = machineTopology();
-  hwloc_obj_t node =
-      topo ? hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numaNode)) : nullptr;
-  if (!node) {
-    static bool told = false;
-    if (!told)
-      INFO(kLogShm | kLogTccl,
-           "this machine has no NUMA node %d: host-bounce buffer placement is simulated", numaNode);
-    told = true;
-    return;
+  switch (bindToNumaNode(data, bytes, numaNode)) {
+    case NumaBinding::kBound:
+      INFO(kLogShm, "shm segment of %zu bytes bound to NUMA node %d", bytes, numaNode);
+      break;
+    case NumaBinding::kNoSuchNode: {
+      static std::once_flag once;
+      std::call_once(once, [numaNode] {
+        INFO(kLogShm | kLogTccl, "this machine has no NUMA node %d: host-bounce buffer placement is simulated",
+             numaNode);
+      });
+      break;
+    }
+    case NumaBinding::kFailed:
+      INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode, strerror(errno));
+      break;
   }
-  if (hwloc_set_area_membind(topo, data, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
-                             HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) == 0)
-    INFO(kLogShm, "shm segment of %zu bytes bound to NUMA node %d", bytes, numaNode);
-  else
-    INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode, strerror(errno));
 }
 }  // namespace
 
