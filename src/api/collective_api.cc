@@ -72,7 +72,8 @@ ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t coun
 NCCL_API(ncclResult_t, ncclAllReduce, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count,
-                           ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
+                           ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
+                           cudaStream_t stream) {
   return finish(comm, reductionColl(CollKind::kAllReduce, "ncclAllReduce", sendbuff, recvbuff,
                                     count, datatype, op, 0, comm, stream));
 }
@@ -97,7 +98,8 @@ ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recv
 NCCL_API(ncclResult_t, ncclBroadcast, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count,
-                           ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) {
+                           ncclDataType_t datatype, int root, ncclComm_t comm,
+                           cudaStream_t stream) {
   return finish(comm, dataColl(CollKind::kBroadcast, "ncclBroadcast", sendbuff, recvbuff, count,
                                datatype, root, comm, stream));
 }
@@ -106,8 +108,8 @@ NCCL_API(ncclResult_t, ncclBcast, void* buff, size_t count, ncclDataType_t datat
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBcast(void* buff, size_t count, ncclDataType_t datatype, int root, ncclComm_t comm,
                        cudaStream_t stream) {
-  return finish(
-      comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root, comm, stream));
+  return finish(comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root,
+                               comm, stream));
 }
 
 NCCL_API(ncclResult_t, ncclAllGather, const void* sendbuff, void* recvbuff, size_t sendcount,
@@ -131,7 +133,8 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
     const size_t bytes = count * dataTypeSize(datatype);
     if (sendbuff == recvbuff && count > 0 && comm->device->name() != "host")
-      return setError(ncclInvalidUsage, "%s: in-place AlltoAll is supported on the host backend only", fn);
+      return setError(ncclInvalidUsage,
+                      "%s: in-place AlltoAll is supported on the host backend only", fn);
     if (sendbuff == recvbuff && count > 0) {
       // In place: the blocks we send would be overwritten by the ones we receive.
       void* staged = groupScratch(bytes * comm->nranks);

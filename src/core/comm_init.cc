@@ -13,8 +13,8 @@
 #include "core/log.h"
 #include "core/node_identity.h"
 #include "core/plan_setup.h"
-#include "tccl/version.h"
 #include "exec/tree_schedule.h"
+#include "tccl/version.h"
 #include "transport/net/hop_setup.h"
 #include "transport/shm/shm_buffer_exchange.h"
 
@@ -28,8 +28,8 @@ constexpr unsigned kConfigMagic = 0xcafebeef;
 void printVersionOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
-    TCCL_LOG(LogLevel::kVersion, kLogInit, "TCCL version %s (NCCL API %d.%d.%d)\n", TCCL_VERSION_STRING,
-             NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+    TCCL_LOG(LogLevel::kVersion, kLogInit, "TCCL version %s (NCCL API %d.%d.%d)\n",
+             TCCL_VERSION_STRING, NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
   });
 }
 
@@ -74,24 +74,29 @@ ncclResult_t connectRings(ncclComm* comm) {
     for (const Tree& t : plan.trees) nTreeLinks += treeNeighbors(t, comm->rank).size();
   comm->channels.resize(plan.rings.size() + nTreeLinks);
   std::vector<PlannedHop> hops;
-  auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, bool send, std::unique_ptr<Connection>* conn) {
+  auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, bool send,
+                   std::unique_ptr<Connection>* conn) {
     HopSetup h;
     h.peer = peer;
     h.tag = tag;
     h.net = hopUsesNet(*comm, peer);
     if (hop) h.descriptor = *hop;
-    if (hop && hop->kind == (h.net ? HopKind::kNet : HopKind::kHostBounce)) h.numaNode = hop->numa;
-    else if (!hop && h.net) h.numaNode = comm->ranks[comm->rank].numaNode;
+    if (hop && hop->kind == (h.net ? HopKind::kNet : HopKind::kHostBounce))
+      h.numaNode = hop->numa;
+    else if (!hop && h.net)
+      h.numaNode = comm->ranks[comm->rank].numaNode;
     hops.push_back({h, send, conn});
   };
   for (size_t c = 0; c < plan.rings.size(); ++c) {
     const Ring& ring = plan.rings[c];
     const int n = static_cast<int>(ring.order.size());
     if (n == 1) continue;
-    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
+    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) -
+                                     ring.order.begin());
     const uint32_t tag = kRingTagBase + static_cast<uint32_t>(c);
     plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &comm->channels[c].send);
-    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false, &comm->channels[c].recv);
+    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false,
+          &comm->channels[c].recv);
   }
   size_t link = plan.rings.size();
   if (trees)
@@ -113,7 +118,8 @@ ncclResult_t connectRings(ncclComm* comm) {
 
 // Ranks that share one machine address each other's ncclMemAlloc buffers directly.
 ncclResult_t setupBufferExchange(ncclComm* comm) {
-  if (!comm->env.directAllReduce || comm->nranks < 2 || comm->device->name() != "host") return ncclSuccess;
+  if (!comm->env.directAllReduce || comm->nranks < 2 || comm->device->name() != "host")
+    return ncclSuccess;
   // One node, really and as configured: NCCL_HOSTID nodes must talk through the network.
   for (const RankInfo& r : comm->ranks)
     if (r.physHostHash != comm->ranks[0].physHostHash || r.hostHash != comm->ranks[0].hostHash)
@@ -126,7 +132,8 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   TCCL_CHECK(readRuntimeEnv(&comm->env));
   TCCL_CHECK(selectDevice(comm));
   TCCL_CHECK(Bootstrap::create(id, comm->rank, comm->nranks,
-                               static_cast<double>(comm->env.bootstrapTimeoutSec), &comm->bootstrap));
+                               static_cast<double>(comm->env.bootstrapTimeoutSec),
+                               &comm->bootstrap));
   TCCL_CHECK(gatherRankInfo(comm));
   if (comm->cudaDev < 0) comm->cudaDev = comm->shape.localRankOf[comm->rank];
   setLogDevice(comm->cudaDev);
@@ -152,14 +159,16 @@ void runInit(ncclComm* comm, ncclUniqueId id) {
 ncclResult_t checkConfig(const ncclConfig_t* config) {
   if (!config) return ncclSuccess;
   if (config->magic != kConfigMagic)
-    return setError(ncclInvalidArgument,
-                    "ncclConfig_t has magic %#x, expected %#x: initialize it with NCCL_CONFIG_INITIALIZER",
-                    config->magic, kConfigMagic);
+    return setError(
+        ncclInvalidArgument,
+        "ncclConfig_t has magic %#x, expected %#x: initialize it with NCCL_CONFIG_INITIALIZER",
+        config->magic, kConfigMagic);
   if (config->size != sizeof(ncclConfig_t))
     return setError(ncclInvalidArgument, "ncclConfig_t size %zu does not match this library's %zu",
                     config->size, sizeof(ncclConfig_t));
   if (config->blocking != NCCL_CONFIG_UNDEF_INT && config->blocking != 0 && config->blocking != 1)
-    return setError(ncclInvalidArgument, "ncclConfig_t.blocking=%d must be 0 or 1", config->blocking);
+    return setError(ncclInvalidArgument, "ncclConfig_t.blocking=%d must be 0 or 1",
+                    config->blocking);
   return ncclSuccess;
 }
 
@@ -211,7 +220,8 @@ ncclResult_t commInitAll(ncclComm_t* comms, int ndev, const int* devlist) {
     for (int i = 0; i < ndev; ++i)
       for (int j = 0; j < i; ++j)
         if (devlist[i] == devlist[j])
-          INFO(kLogInit, "devlist names device %d twice: ranks %d and %d share it", devlist[i], j, i);
+          INFO(kLogInit, "devlist names device %d twice: ranks %d and %d share it", devlist[i], j,
+               i);
   }
   ncclUniqueId id;
   TCCL_CHECK(createUniqueId(&id, 120, /*honourCommIdEnv=*/false));

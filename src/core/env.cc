@@ -23,10 +23,20 @@ static ncclResult_t parseNumber(const char* name, bool allowSuffix, int64_t fall
   int64_t mult = 1;
   if (allowSuffix && *end) {
     switch (*end) {
-      case 'k': case 'K': mult = 1ll << 10; break;
-      case 'm': case 'M': mult = 1ll << 20; break;
-      case 'g': case 'G': mult = 1ll << 30; break;
-      default: mult = 0;
+      case 'k':
+      case 'K':
+        mult = 1ll << 10;
+        break;
+      case 'm':
+      case 'M':
+        mult = 1ll << 20;
+        break;
+      case 'g':
+      case 'G':
+        mult = 1ll << 30;
+        break;
+      default:
+        mult = 0;
     }
     if (mult) ++end;
   }
@@ -81,9 +91,10 @@ ncclResult_t readRuntimeEnv(RuntimeEnv* env) {
   TCCL_CHECK(envInt("NCCL_SOCKET_NTHREADS", 2, 1, 16, &env->netThreads));
   TCCL_CHECK(envInt("NCCL_NSOCKS_PERTHREAD", 1, 1, 64, &env->netSocksPerThread));
   if (env->netThreads * env->netSocksPerThread > 64)
-    return setError(ncclInvalidArgument,
-                    "NCCL_SOCKET_NTHREADS=%lld x NCCL_NSOCKS_PERTHREAD=%lld exceeds 64 sockets per hop",
-                    static_cast<long long>(env->netThreads), static_cast<long long>(env->netSocksPerThread));
+    return setError(
+        ncclInvalidArgument,
+        "NCCL_SOCKET_NTHREADS=%lld x NCCL_NSOCKS_PERTHREAD=%lld exceeds 64 sockets per hop",
+        static_cast<long long>(env->netThreads), static_cast<long long>(env->netSocksPerThread));
   TCCL_CHECK(envBytes("TCCL_TREE_MAX_BYTES", 256 << 10, 0, 1ll << 40, &env->treeMaxBytes));
   return ncclSuccess;
 }

@@ -74,7 +74,8 @@ std::vector<RingView> ringViews(ncclComm* comm) {
     const Ring& ring = comm->plan.rings[c];
     RingView v;
     v.order = ring.order;
-    v.position = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) - ring.order.begin());
+    v.position = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) -
+                                  ring.order.begin());
     v.send = comm->channels[c].send.get();
     v.recv = comm->channels[c].recv.get();
     views.push_back(std::move(v));
@@ -111,8 +112,10 @@ void buildP2pProgram(ncclComm* comm, const std::vector<P2pTask>& tasks, Program*
     auto [it, inserted] = laneOf.try_emplace(key, prog->lanes.size());
     if (inserted) {
       Lane lane;
-      if (t.isSend) lane.sendConn = comm->p2pSend[t.peer].get();
-      else lane.recvConn = comm->p2pRecv[t.peer].get();
+      if (t.isSend)
+        lane.sendConn = comm->p2pSend[t.peer].get();
+      else
+        lane.recvConn = comm->p2pRecv[t.peer].get();
       prog->lanes.push_back(std::move(lane));
     }
     Lane& lane = prog->lanes[it->second];
@@ -157,16 +160,21 @@ ncclResult_t execute(std::vector<CommWork>& all) {
       prog.elemSize = dataTypeSize(t.spec.type);
       const size_t chunkElems = static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize;
       // Tree partial sums live in host scratch memory: ring only on the CUDA backend for now.
-      const bool tree = !commUsesCuda(*comm) &&
-                        useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
-                                         static_cast<size_t>(comm->env.treeMaxBytes), !trees.empty());
+      const bool tree =
+          !commUsesCuda(*comm) &&
+          useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
+                           static_cast<size_t>(comm->env.treeMaxBytes), !trees.empty());
       INFO(kLogColl, "rank %d: collective %d count %zu datatype %d algo %s", comm->rank,
-           static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type), tree ? "Tree" : "Ring");
-      if (tree) buildTreeProgram(t.args, trees, chunkElems, &prog);
-      else buildRingProgram(t.args, views, chunkElems, &prog);
+           static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type),
+           tree ? "Tree" : "Ring");
+      if (tree)
+        buildTreeProgram(t.args, trees, chunkElems, &prog);
+      else
+        buildRingProgram(t.args, views, chunkElems, &prog);
       if (t.args.kind == CollKind::kAllReduce && comm->exchange)
-        prog.custom = makeDirectAllReduce(*comm->exchange, *comm->device, ++comm->directSeq, comm->rank,
-                                          comm->nranks, t.args.sendbuff, t.args.recvbuff, t.args.count, t.spec);
+        prog.custom = makeDirectAllReduce(*comm->exchange, *comm->device, ++comm->directSeq,
+                                          comm->rank, comm->nranks, t.args.sendbuff,
+                                          t.args.recvbuff, t.args.count, t.spec);
       q.sequential.push_back(std::move(prog));
     }
     buildP2pProgram(comm, all[i].p2p, &q.concurrent);
@@ -181,7 +189,8 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     }
     CudaWork w{all[i].comm, std::make_shared<WorkQueue>(std::move(queues[i])), {}};
     auto addStream = [&w](cudaStream_t s) {
-      if (std::find(w.streams.begin(), w.streams.end(), s) == w.streams.end()) w.streams.push_back(s);
+      if (std::find(w.streams.begin(), w.streams.end(), s) == w.streams.end())
+        w.streams.push_back(s);
     };
     for (const CollTask& t : all[i].colls) addStream(t.stream);
     for (const P2pTask& t : all[i].p2p) addStream(t.stream);
@@ -201,14 +210,18 @@ ncclResult_t execute(std::vector<CommWork>& all) {
 
 }  // namespace
 
-bool inGroup() { return tGroup.depth > 0; }
+bool inGroup() {
+  return tGroup.depth > 0;
+}
 
 ncclResult_t groupStart() {
   ++tGroup.depth;
   return ncclSuccess;
 }
 
-void groupAddPendingInit(ncclComm_t comm) { tGroup.pendingInits.push_back(comm); }
+void groupAddPendingInit(ncclComm_t comm) {
+  tGroup.pendingInits.push_back(comm);
+}
 
 void* groupScratch(size_t bytes) {
   tGroup.scratch.push_back(std::make_unique<char[]>(bytes));

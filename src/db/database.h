@@ -13,11 +13,11 @@ namespace tccl::db {
 inline constexpr int kDatabaseVersion = 1;
 
 struct Provenance {
-  std::string tool;         // "tccl-pathfinder" or "tccl-db import"
+  std::string tool;  // "tccl-pathfinder" or "tccl-db import"
   std::string toolVersion;
-  std::string profiler;     // "cuda", "model" or "tccl-xml"
-  std::string date;         // ISO 8601
-  std::string topology;     // topology file name or "live"
+  std::string profiler;  // "cuda", "model" or "tccl-xml"
+  std::string date;      // ISO 8601
+  std::string topology;  // topology file name or "live"
 };
 
 // One channel: a ring (intra) or a chain (inter) over GPU indices of the node.

@@ -12,7 +12,7 @@ namespace tccl::db {
 struct LoadResult {
   std::optional<Database> db;  // set on success
   std::string error;           // on failure: what is wrong, with the JSON path, e.g.
-                               // "nodes[0].intra[2].channels[0].hops[1].kind: unknown hop kind 'p2p'"
+                      // "nodes[0].intra[2].channels[0].hops[1].kind: unknown hop kind 'p2p'"
 };
 
 // Parses and fully validates a database document.

@@ -67,7 +67,8 @@ ncclResult_t checkPeers(const WorkQueue& q) {
     for (const Lane& lane : prog.lanes) {
       if (lane.done()) continue;
       const Step& s = lane.steps[lane.next];
-      for (Connection* c : {s.recvConn ? s.recvConn : lane.recvConn, s.sendConn ? s.sendConn : lane.sendConn})
+      for (Connection* c :
+           {s.recvConn ? s.recvConn : lane.recvConn, s.sendConn ? s.sendConn : lane.sendConn})
         if (c) TCCL_CHECK(c->checkPeer());
     }
     return ncclSuccess;
@@ -104,7 +105,8 @@ ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPoli
         return setError(ncclInvalidUsage, "rank %d: the communicator was aborted", q->rank);
       while (q->current < q->sequential.size()) {
         bool done = false;
-        TCCL_CHECK(progressProgram(*q->device, q->sequential[q->current], q->rank, &progressed, &done));
+        TCCL_CHECK(
+            progressProgram(*q->device, q->sequential[q->current], q->rank, &progressed, &done));
         if (!done) break;
         ++q->current;
       }
@@ -125,7 +127,8 @@ ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPoli
       for (WorkQueue* q : queues) TCCL_CHECK(checkPeers(*q));
     }
     if (idle > policy.timeoutSec)
-      return setError(ncclRemoteError, "rank %d: no progress for %.0f s (TCCL_TIMEOUT): a peer is stuck",
+      return setError(ncclRemoteError,
+                      "rank %d: no progress for %.0f s (TCCL_TIMEOUT): a peer is stuck",
                       queues.front()->rank, idle);
     backOff(idleRounds++, idle, policy.yieldSec);
   }

@@ -23,9 +23,9 @@ struct WorkQueue {
 };
 
 struct WaitPolicy {
-  double timeoutSec = 300;     // no progress for this long is an error
-  double peerCheckSec = 0.5;   // how often to look for dead peers while stalled
-  double yieldSec = 0.002;     // stalled longer than this: nap instead of yielding the core
+  double timeoutSec = 300;    // no progress for this long is an error
+  double peerCheckSec = 0.5;  // how often to look for dead peers while stalled
+  double yieldSec = 0.002;    // stalled longer than this: nap instead of yielding the core
 };
 
 ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPolicy& policy);

@@ -13,7 +13,8 @@ JobShape deriveJobShape(const std::vector<RankInfo>& ranks) {
   shape.localRankOf.assign(ranks.size(), -1);
   std::map<uint64_t, int> nodeIndex;
   for (const RankInfo& r : ranks) {
-    auto [it, inserted] = nodeIndex.try_emplace(r.hostHash, static_cast<int>(shape.nodeRanks.size()));
+    auto [it, inserted] =
+        nodeIndex.try_emplace(r.hostHash, static_cast<int>(shape.nodeRanks.size()));
     if (inserted) shape.nodeRanks.emplace_back();
     shape.nodeOf[r.rank] = it->second;
     shape.localRankOf[r.rank] = static_cast<int>(shape.nodeRanks[it->second].size());
@@ -24,7 +25,8 @@ JobShape deriveJobShape(const std::vector<RankInfo>& ranks) {
 
 Plan buildDefaultPlan(const JobShape& shape, int nChannels) {
   Ring ring;
-  for (const auto& node : shape.nodeRanks) ring.order.insert(ring.order.end(), node.begin(), node.end());
+  for (const auto& node : shape.nodeRanks)
+    ring.order.insert(ring.order.end(), node.begin(), node.end());
   const int n = static_cast<int>(ring.order.size());
   for (int i = 0; i < n; ++i) {
     Hop hop;

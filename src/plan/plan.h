@@ -13,23 +13,23 @@ namespace tccl {
 // What every rank publishes about itself at init (allgathered, so plain data only).
 struct RankInfo {
   int rank = 0;
-  uint64_t hostHash = 0;  // node identity: hostname + boot id, or NCCL_HOSTID
+  uint64_t hostHash = 0;      // node identity: hostname + boot id, or NCCL_HOSTID
   uint64_t physHostHash = 0;  // the real machine, ignoring NCCL_HOSTID (shared memory works)
   int pid = 0;
-  int cudaDev = -1;       // -1 on the host backend
-  int gpuIndex = -1;      // index of this rank's GPU in its node (TCCL_SIM_TOPOLOGY: local rank)
-  int numaNode = -1;      // NUMA node closest to this rank's GPU or CPU
-  char busId[16] = {};    // PCI bus id of the GPU, "" on the host backend
-  int dbNodeType = -1;    // index of this rank's node type in the path database, -1: no match
-  uint64_t dbHash = 0;    // hash of the database this rank loaded (all ranks must agree)
+  int cudaDev = -1;     // -1 on the host backend
+  int gpuIndex = -1;    // index of this rank's GPU in its node (TCCL_SIM_TOPOLOGY: local rank)
+  int numaNode = -1;    // NUMA node closest to this rank's GPU or CPU
+  char busId[16] = {};  // PCI bus id of the GPU, "" on the host backend
+  int dbNodeType = -1;  // index of this rank's node type in the path database, -1: no match
+  uint64_t dbHash = 0;  // hash of the database this rank loaded (all ranks must agree)
 };
 
 // Where each rank sits, derived from RankInfo: nodes in order of their lowest rank.
 struct JobShape {
   int nRanks = 0;
-  std::vector<int> nodeOf;                   // rank -> node index
-  std::vector<int> localRankOf;              // rank -> index within its node
-  std::vector<std::vector<int>> nodeRanks;   // node -> its ranks, ascending
+  std::vector<int> nodeOf;                  // rank -> node index
+  std::vector<int> localRankOf;             // rank -> index within its node
+  std::vector<std::vector<int>> nodeRanks;  // node -> its ranks, ascending
 };
 JobShape deriveJobShape(const std::vector<RankInfo>& ranks);
 

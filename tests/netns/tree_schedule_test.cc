@@ -7,15 +7,14 @@
 #include <tuple>
 #include <vector>
 
+#include "../common/memory_fifo.h"
 #include "db/tree_builder.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"
-#include "../common/memory_fifo.h"
 #include "transport/connection.h"
 
 namespace tccl {
 namespace {
-
 
 constexpr int kRanks = 6;
 constexpr size_t kChunkElems = 100;  // small: many pipelined chunks

@@ -8,16 +8,15 @@
 #include <numeric>
 #include <vector>
 
+#include "../common/memory_fifo.h"
 #include "exec/executor.h"
 #include "exec/ring_schedule.h"
-#include "../common/memory_fifo.h"
 #include "transport/connection.h"
 
 using namespace tccl;
 using tccl::test::MemoryFifo;
 
 namespace {
-
 
 // Runs one collective on n simulated ranks with the given ring order and chunk size.
 std::vector<std::vector<float>> runRing(CollKind kind, const std::vector<int>& order, size_t count,

@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "transport/numa_binding.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/socket.h"
+#include "transport/numa_binding.h"
 
 namespace tccl {
 namespace {
@@ -97,10 +97,12 @@ ncclResult_t allocateStaging(size_t bytes, int numaNode, Mapping* out) {
       INFO(kLogNet, "net staging buffer of %zu bytes bound to NUMA node %d", bytes, numaNode);
       break;
     case NumaBinding::kNoSuchNode:
-      INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound", numaNode);
+      INFO(kLogNet, "this machine has no NUMA node %d: the net staging buffer is not bound",
+           numaNode);
       break;
     case NumaBinding::kFailed:
-      INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode, strerror(errno));
+      INFO(kLogNet, "could not bind the net staging buffer to NUMA node %d: %s", numaNode,
+           strerror(errno));
       break;
   }
   return ncclSuccess;

@@ -50,13 +50,15 @@ void bindToNuma(void* data, size_t bytes, int numaNode) {
     case NumaBinding::kNoSuchNode: {
       static std::once_flag once;
       std::call_once(once, [numaNode] {
-        INFO(kLogShm | kLogTccl, "this machine has no NUMA node %d: host-bounce buffer placement is simulated",
+        INFO(kLogShm | kLogTccl,
+             "this machine has no NUMA node %d: host-bounce buffer placement is simulated",
              numaNode);
       });
       break;
     }
     case NumaBinding::kFailed:
-      INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode, strerror(errno));
+      INFO(kLogShm, "could not bind %zu bytes to NUMA node %d: %s", bytes, numaNode,
+           strerror(errno));
       break;
   }
 }
