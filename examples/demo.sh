@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
 topology=${TOPOLOGY:-$here/pathfinder/topologies/amd-v100.json}
 out=${DEMO_OUT:-$build/demo}
+"$here/tools/install-deps.sh"
 
 if [ ! -x "$build/bin/tccl-perf" ] || [ ! -x "$build/bin/tccl-pathfinder" ]; then
   echo "== building TCCL in $build"
