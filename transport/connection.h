@@ -25,6 +25,8 @@ class Connection {
 
   // ncclSuccess while the peer is healthy, otherwise why not (dead process, closed socket).
   virtual ncclResult_t checkPeer() = 0;
+  // The hop asks for DMA copy engines rather than kernels for this side's copies.
+  virtual bool copyEngine() const { return false; }
   virtual std::string describe() const = 0;
 };
 

@@ -4,10 +4,17 @@
 #include <fstream>
 #include <iostream>
 
+#include <memory>
+
 #include "db/db_json.h"
+#include "model/calibration.h"
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
+#include "search/measured_refine.h"
 #include "topo/topology.h"
+#ifdef TCCL_HAVE_CUDA_PROFILER
+#include "cuda_profiler.h"
+#endif
 
 namespace pf = tccl::pathfinder;
 
@@ -51,6 +58,54 @@ int compareWithSearch(const tccl::topo::Topology& topo, pf::Profiler& profiler,
   return mismatches;
 }
 
+// The measuring profiler named by --profiler; nullptr with a message when it cannot be had.
+std::unique_ptr<pf::Profiler> makeProfiler(const std::string& kind,
+                                           const tccl::topo::Topology& topo) {
+  if (kind == "model") return std::make_unique<pf::ModelProfiler>(topo);
+#ifdef TCCL_HAVE_CUDA_PROFILER
+  std::string why;
+  std::unique_ptr<pf::CudaProfiler> cuda = pf::CudaProfiler::create({}, &why);
+  if (!cuda) std::fprintf(stderr, "tccl-pathfinder: --profiler cuda: %s\n", why.c_str());
+  return cuda;
+#else
+  std::fprintf(stderr,
+               "tccl-pathfinder: --profiler cuda: this build has no CUDA profiler (configure "
+               "with CUDA to get one)\n");
+  return nullptr;
+#endif
+}
+
+int runCalibration(const tccl::topo::Topology& topo, const std::string& kind,
+                   const std::string& source, const std::string& output) {
+  std::unique_ptr<pf::Profiler> profiler = makeProfiler(kind, topo);
+  if (!profiler) return 2;
+  pf::CalibrationResult result =
+      pf::calibrate(topo, *profiler, "the " + profiler->name() + " profiler (prior " + source + ")");
+  size_t measured = 0, skipped = 0;
+  for (const pf::ProbeResult& p : result.probes) {
+    if (p.measured.empty()) {
+      ++skipped;
+      std::printf("  skipped probe %s: %s\n", p.probe.name.c_str(), p.skipped.c_str());
+    } else {
+      ++measured;
+    }
+  }
+  std::printf("%s: %zu probes measured with profiler %s, %zu skipped; %zu parameters fitted\n",
+              topo.name.c_str(), measured, profiler->name().c_str(), skipped,
+              result.parameters.size());
+  for (const pf::FittedParameter& fp : result.parameters)
+    std::printf("  %-50s %9.4g -> %9.4g  (%d probes)\n", fp.name.c_str(), fp.before, fp.after,
+                fp.probes);
+  std::ofstream out(output);
+  out << pf::topologyToJson(result.fitted);
+  if (!out) {
+    std::fprintf(stderr, "tccl-pathfinder: cannot write %s\n", output.c_str());
+    return 2;
+  }
+  std::printf("wrote %s\n", output.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,6 +128,21 @@ int main(int argc, char** argv) {
   app.add_option("--max-nodes", maxNodes, "partial paths kept per search before it stops early");
   app.add_flag("--single-channel", singleChannel, "do not try a second concurrent channel");
   app.add_flag("-q,--quiet", quiet, "no progress display");
+  std::string profilerKind = "model";
+  int measureTop = 3;
+  bool calibrate = false;
+  app.add_option("--profiler", profilerKind,
+                 "model: the bandwidth model alone; cuda: search on the model, then measure "
+                 "each entry's top candidates on this machine's GPUs and keep the best measured")
+      ->check(CLI::IsMember({"model", "cuda"}))
+      ->capture_default_str();
+  app.add_option("--measure-top", measureTop,
+                 "with --profiler cuda: candidates measured per database entry")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--calibrate", calibrate,
+               "measure the probe sets (docs/bandwidth-model.md, Calibration) with --profiler and "
+               "write the topology with fitted capacities and rule factors to -o");
   CLI11_PARSE(app, argc, argv);
 
   tccl::topo::LoadedTopology loaded =
@@ -99,6 +169,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (calibrate) {
+    if (output.empty()) {
+      std::fprintf(stderr, "tccl-pathfinder: --calibrate needs -o FITTED.json\n");
+      return 2;
+    }
+    return runCalibration(topo, profilerKind, live ? "live" : topologyFile, output);
+  }
+  std::unique_ptr<pf::Profiler> measurer;
+  if (profilerKind != "model") {
+    measurer = makeProfiler(profilerKind, topo);
+    if (!measurer) return 2;
+  }
+
   pf::ModelProfiler profiler(topo);
   pf::BuildOptions options;
   options.jobs = jobs;
@@ -109,10 +192,22 @@ int main(int argc, char** argv) {
   options.topologyName = live ? "live" : topologyFile.substr(topologyFile.find_last_of('/') + 1);
   pf::BuildReport report;
   tccl::db::Database db = pf::buildDatabase(topo, profiler, options, &report);
+  int status = 0;
+  if (exhaustive && compareWithSearch(topo, profiler, options, db.nodes.front()) > 0) status = 1;
+  if (measurer) {
+    pf::MeasureReport m;
+    pf::measureTopCandidates(db, *measurer, measureTop, &m);
+    std::printf(
+        "measured with profiler %s: %zu of %zu entries (top %d model candidates each, %zu "
+        "measured in all; %zu kept a lower-ranked candidate); %zu the profiler cannot run "
+        "keep the model's GB/s\n",
+        measurer->name().c_str(), m.measured, m.entries, measureTop, m.candidates, m.changed,
+        m.unmeasurable);
+  }
 
   std::printf("%s: %s, %d GPUs, profiler %s%s\n", topo.name.c_str(),
               tccl::describeSignature(db.nodes.front().signature).c_str(), gpus,
-              profiler.name().c_str(), exhaustive ? ", exhaustive" : "");
+              db.provenance.profiler.c_str(), exhaustive ? ", exhaustive" : "");
   std::printf(
       "rings: %zu subsets (%zu solved after symmetry); chains: %zu (%zu solved); "
       "%zu partial paths scored; %zu searches stopped at the node limit; %.3f s with "
@@ -129,9 +224,6 @@ int main(int argc, char** argv) {
         std::printf("%d  (%.2f GB/s alone)\n", ch.order.front(), ch.gbps);
       }
     }
-
-  int status = 0;
-  if (exhaustive && compareWithSearch(topo, profiler, options, db.nodes.front()) > 0) status = 1;
 
   if (!output.empty()) {
     std::ofstream out(output);

@@ -31,6 +31,7 @@ struct DataStep {
   size_t count = 0;                // elements
   bool scaleLocal = false;         // PreMulSum: multiply `local` by the scalar
   bool finalize = false;           // integer Avg: divide the result
+  bool copyEngine = false;         // a pure copy may use a DMA engine (the hop says so)
 };
 
 class DeviceBackend {

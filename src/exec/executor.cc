@@ -31,7 +31,8 @@ ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane
     if (s.send && bytes > sendConn->slotBytes())
       return setError(ncclInternalError, "step of %zu bytes exceeds the %zu-byte slot", bytes,
                       sendConn->slotBytes());
-    DataStep d{s.local, rx, s.out, tx, s.count, s.scaleLocal, s.finalize};
+    DataStep d{s.local, rx, s.out, tx, s.count, s.scaleLocal, s.finalize,
+               (s.send && sendConn->copyEngine()) || (s.recv && recvConn->copyEngine())};
     TCCL_CHECK(device.run(prog.spec, d));
     if (s.send) sendConn->commitSend(bytes);
     if (s.recv) recvConn->releaseRecv();

@@ -172,6 +172,8 @@ class CudaConnection final : public Connection {
            " via cuda " + describeHop(spec_.hop) + " " + seg_.name();
   }
 
+  bool copyEngine() const override { return usesCopyEngine(); }
+
   bool usesCopyEngine() const {
     const Hop& h = spec_.hop;
     switch (placement_) {

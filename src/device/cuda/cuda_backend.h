@@ -26,9 +26,9 @@ class CudaBackend final : public DeviceBackend {
   static ncclResult_t create(int cudaDev, std::unique_ptr<CudaBackend>* out);
 
   std::string_view name() const override { return "cuda"; }
-  // A kernel for every step (the hop's engine choice needs runStep).
+  // Pure copies go to the copy engine when the hop asks for it (DataStep::copyEngine).
   ncclResult_t run(const ReduceSpec& spec, const DataStep& step) override {
-    return runStep(spec, step, false);
+    return runStep(spec, step, step.copyEngine);
   }
   // copyEngine: a step that only moves bytes uses cudaMemcpyAsync instead of a kernel.
   ncclResult_t runStep(const ReduceSpec& spec, const DataStep& step, bool copyEngine);

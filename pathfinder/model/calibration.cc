@@ -1,0 +1,535 @@
+#include "model/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "model/bandwidth_model.h"
+#include "model/congestion_rules.h"
+
+namespace tccl::pathfinder {
+namespace {
+
+using topo::RuleKind;
+using topo::Topology;
+
+Transfer p2p(int a, int b, HopKind kind) {
+  Transfer t;
+  t.src = a;
+  t.dst = b;
+  t.hop.kind = kind;
+  return t;
+}
+
+Transfer bounce(int a, int b, int numa, Engine writer = Engine::kKernel) {
+  Transfer t;
+  t.src = a;
+  t.dst = b;
+  t.hop.kind = HopKind::kHostBounce;
+  t.hop.numa = numa;
+  t.hop.engine = writer;
+  return t;
+}
+
+Transfer net(int src, int dst, int nic, bool gpuDirect, int numa) {
+  Transfer t;
+  t.src = src;
+  t.dst = dst;
+  t.hop.kind = HopKind::kNet;
+  t.hop.nic = nic;
+  t.hop.gpuDirect = gpuDirect;
+  t.hop.numa = gpuDirect ? -1 : numa;
+  return t;
+}
+
+bool apart(const Topology& topo, topo::RuleScope scope, int a, int b) {
+  if (scope == topo::RuleScope::kSocket)
+    return topo.numaNodes[a].socket != topo.numaNodes[b].socket;
+  return a != b;
+}
+
+// Every double of the topology a rule parameter lives in, with its name.
+struct RuleParam {
+  std::string name;
+  size_t rule = 0;
+  int which = 0;  // 0: factor, 1: read_factor, 2: write_factor
+};
+
+std::vector<RuleParam> ruleParams(const Topology& topo) {
+  std::vector<RuleParam> out;
+  for (size_t i = 0; i < topo.congestionRules.size(); ++i) {
+    std::string base = "congestion_rules[" + std::to_string(i) + "] (" +
+                       std::string(topo::ruleKindName(topo.congestionRules[i].kind)) + ").";
+    if (topo.congestionRules[i].kind == RuleKind::kRemoteHostAccess) {
+      out.push_back({base + "read_factor", i, 1});
+      out.push_back({base + "write_factor", i, 2});
+    } else {
+      out.push_back({base + "factor", i, 0});
+    }
+  }
+  return out;
+}
+
+double& ruleValue(Topology& topo, const RuleParam& p) {
+  topo::CongestionRule& r = topo.congestionRules[p.rule];
+  return p.which == 0 ? r.factor : p.which == 1 ? r.readFactor : r.writeFactor;
+}
+
+void setAllRuleValues(Topology& topo, double v) {
+  for (topo::CongestionRule& r : topo.congestionRules) r.factor = r.readFactor = r.writeFactor = v;
+}
+
+std::vector<double> ruleFactors(const Topology& topo, std::span<const Transfer> transfers) {
+  std::vector<double> f(transfers.size(), 1.0);
+  applyCongestionRules(topo, transfers, f);
+  return f;
+}
+
+// Does the set match the rule parameter p (all other rule parameters neutral)?
+bool matchesParam(const Topology& topo, const RuleParam& p, std::span<const Transfer> transfers) {
+  Topology probe = topo;
+  setAllRuleValues(probe, 1);
+  ruleValue(probe, p) = 0.5;
+  for (double f : ruleFactors(probe, transfers))
+    if (f != 1) return true;
+  return false;
+}
+
+// The capacity parameters of a topology, in BandwidthModel's resource order (one entry per
+// resource; wire, fabric and socket links hold one number for both directions).
+struct Capacities {
+  std::vector<double*> ofResource;
+  std::vector<std::string> nameOfResource;
+};
+
+Capacities capacities(Topology& t) {
+  Capacities c;
+  auto add = [&](double* v, std::string name) {
+    c.ofResource.push_back(v);
+    c.nameOfResource.push_back(std::move(name));
+  };
+  for (size_t g = 0; g < t.gpus.size(); ++g) {
+    std::string p = "gpus[" + std::to_string(g) + "].";
+    add(&t.gpus[g].upGbps, p + "up_gbps");
+    add(&t.gpus[g].downGbps, p + "down_gbps");
+  }
+  for (size_t n = 0; n < t.nics.size(); ++n) {
+    std::string p = "nics[" + std::to_string(n) + "].";
+    add(&t.nics[n].upGbps, p + "up_gbps");
+    add(&t.nics[n].downGbps, p + "down_gbps");
+    add(&t.nics[n].wireGbps, p + "wire_gbps");
+    add(&t.nics[n].wireGbps, p + "wire_gbps");
+  }
+  for (topo::PcieNode& p : t.pcie) {
+    add(&p.upGbps, "pcie " + p.id + ".up_gbps");
+    add(&p.downGbps, "pcie " + p.id + ".down_gbps");
+  }
+  for (size_t k = 0; k < t.numaNodes.size(); ++k) {
+    std::string p = "numa_nodes[" + std::to_string(k) + "].";
+    add(&t.numaNodes[k].memoryGbps, p + "memory_gbps");
+    add(&t.numaNodes[k].fabricGbps, p + "fabric_gbps");
+    add(&t.numaNodes[k].fabricGbps, p + "fabric_gbps");
+  }
+  for (size_t s = 0; s < t.sockets.size(); ++s) {
+    add(&t.sockets[s].linkGbps, "sockets[" + std::to_string(s) + "].link_gbps");
+    add(&t.sockets[s].linkGbps, "sockets[" + std::to_string(s) + "].link_gbps");
+  }
+  return c;
+}
+
+// A measured probe, precomputed for fast re-evaluation under changing parameters.
+struct Prepared {
+  const ProbeResult* result = nullptr;
+  double bottleneck = 0;                  // lowest measured rate
+  std::vector<double> efficiency;         // per transfer, rules excluded
+  std::vector<std::vector<int>> crosses;  // per transfer: resource ids (with repetition)
+};
+
+// The model's bottleneck for the probe with the working topology's capacities and rules.
+double predict(const Topology& fit, const Capacities& caps, const Prepared& p) {
+  std::vector<double> f = ruleFactors(fit, p.result->probe.transfers);
+  std::vector<double> load(caps.ofResource.size(), 0.0);
+  for (size_t i = 0; i < f.size(); ++i) {
+    double fi = f[i] * p.efficiency[i];
+    if (fi <= 0) return 0;
+    for (int r : p.crosses[i]) load[r] += 1 / fi;
+  }
+  double rate = std::numeric_limits<double>::infinity();
+  for (size_t r = 0; r < load.size(); ++r)
+    if (load[r] > 0) rate = std::min(rate, *caps.ofResource[r] / load[r]);
+  return rate;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+bool matchesAnyRule(const Topology& topo, std::span<const Transfer> transfers) {
+  Topology probe = topo;
+  setAllRuleValues(probe, 0.5);
+  for (double f : ruleFactors(probe, transfers))
+    if (f != 1) return true;
+  return false;
+}
+
+std::vector<Probe> calibrationProbes(const Topology& topo) {
+  std::vector<Probe> out;
+  const int n = static_cast<int>(topo.gpus.size());
+  const int numas = static_cast<int>(topo.numaNodes.size());
+  auto name = [](const Transfer& t) { return describeTransfer(t); };
+  auto single = [&](const Transfer& t) { out.push_back({name(t), {t}}); };
+  auto numaOf = [&](int g) { return topo.gpus[g].numa; };
+
+  // 1. Single transfers of every kind.
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) {
+      if (a == b) continue;
+      if (topo.p2pSupported) {
+        single(p2p(a, b, HopKind::kP2pWrite));
+        single(p2p(a, b, HopKind::kP2pRead));
+      }
+      for (int k = 0; k < numas; ++k) single(bounce(a, b, k));
+    }
+  for (int c = 0; c < static_cast<int>(topo.nics.size()); ++c)
+    for (int g = 0; g < n; ++g) {
+      if (topo.nics[c].gpuDirect) {
+        single(net(-1, g, c, true, -1));
+        single(net(g, -1, c, true, -1));
+      }
+      for (int k = 0; k < numas; ++k) {
+        single(net(-1, g, c, false, k));
+        single(net(g, -1, c, false, k));
+      }
+    }
+
+  // 2. Shared links: two bounces through each NUMA node (its memory), and every GPU below a
+  // PCIe node with >= 2 GPUs sending out of it / receiving into it (its up and down links).
+  if (n >= 2)
+    for (int k = 0; k < numas; ++k) {
+      std::vector<Transfer> set = n >= 4 ? std::vector{bounce(0, 1, k), bounce(2, 3, k)}
+                                         : std::vector{bounce(0, 1, k), bounce(1, 0, k)};
+      out.push_back({"two bounces through numa" + std::to_string(k), set});
+    }
+  for (size_t p = 0; p < topo.pcie.size(); ++p) {
+    std::vector<int> below, outside;
+    for (int g = 0; g < n; ++g) {
+      std::vector<int> anc = topo::pcieAncestors(topo, topo.gpus[g].parent);
+      (std::find(anc.begin(), anc.end(), static_cast<int>(p)) != anc.end() ? below : outside)
+          .push_back(g);
+    }
+    if (below.size() < 2 || outside.empty()) continue;
+    std::vector<Transfer> up, down;
+    for (size_t i = 0; i < below.size(); ++i) {
+      int o = outside[i % outside.size()];
+      if (topo.p2pSupported) {
+        up.push_back(p2p(below[i], o, HopKind::kP2pWrite));
+        down.push_back(p2p(o, below[i], HopKind::kP2pWrite));
+      } else {
+        up.push_back(bounce(below[i], o, numaOf(o)));
+        down.push_back(bounce(o, below[i], numaOf(below[i])));
+      }
+    }
+    out.push_back({"all GPUs below pcie " + topo.pcie[p].id + " send out", up});
+    out.push_back({"all GPUs below pcie " + topo.pcie[p].id + " receive", down});
+  }
+
+  // 3. A set that triggers each congestion rule.
+  for (const topo::CongestionRule& rule : topo.congestionRules) {
+    std::string rn = "rule " + std::string(topo::ruleKindName(rule.kind));
+    switch (rule.kind) {
+      case RuleKind::kHostReadWithRemoteP2pWrite:
+        for (int a = 0; a < n; ++a)
+          for (int b = 0; b < n; ++b) {
+            if (a == b || numaOf(a) == numaOf(b)) continue;
+            int c = b;  // the GPU that bounces into a: another one when there is one
+            for (int g = 0; g < n; ++g)
+              if (g != a && g != b) c = g;
+            out.push_back({rn + " " + std::to_string(a) + "->" + std::to_string(b),
+                           {p2p(a, b, HopKind::kP2pWrite), bounce(c, a, numaOf(a))}});
+            a = n;  // one is enough
+            break;
+          }
+        break;
+      case RuleKind::kP2pAcrossNuma:
+        for (int a = 0; a < n; ++a)
+          for (int b = 0; b < n; ++b)
+            if (a != b && apart(topo, rule.scope, numaOf(a), numaOf(b)))
+              out.push_back({rn + " " + std::to_string(a) + "->" + std::to_string(b),
+                             {p2p(a, b, HopKind::kP2pWrite)}});
+        break;
+      case RuleKind::kBounceBuffersOnOneNuma:
+        if (n >= 2)
+          for (int k = 0; k < numas; ++k) {
+            std::vector<Transfer> set;
+            for (int i = 0; i < rule.minTransfers; ++i) set.push_back(bounce(i % n, (i + 1) % n, k));
+            out.push_back({rn + " numa" + std::to_string(k), set});
+          }
+        break;
+      case RuleKind::kCopyEngineIntoHost:
+        for (int a = 0; a < n && n >= 2; ++a)
+          for (int k = 0; k < numas; ++k) {
+            if (rule.remoteOnly && k == numaOf(a)) continue;
+            Transfer t = bounce(a, (a + 1) % n, k, Engine::kCopyEngine);
+            out.push_back({rn + " " + name(t), {t}});
+          }
+        break;
+      case RuleKind::kRemoteHostAccess:
+        // Covered by the single bounces and staged NIC transfers through remote NUMA nodes.
+        break;
+    }
+  }
+  return out;
+}
+
+CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
+                            const std::string& profilerDescription) {
+  CalibrationResult res;
+  res.fitted = prior;
+  Topology& fit = res.fitted;
+  const BandwidthModel routes(prior);
+  Topology noRules = prior;
+  noRules.congestionRules.clear();
+  const BandwidthModel efficiency(noRules);
+
+  for (Probe& p : calibrationProbes(prior)) {
+    ProbeResult r;
+    r.probe = std::move(p);
+    r.ruleFree = !matchesAnyRule(prior, r.probe.transfers);
+    try {
+      r.measured = profiler.measure(r.probe.transfers);
+      if (r.measured.size() != r.probe.transfers.size())
+        throw std::runtime_error("profiler " + profiler.name() + " returned " +
+                                 std::to_string(r.measured.size()) + " rates for " +
+                                 std::to_string(r.probe.transfers.size()) + " transfers");
+    } catch (const std::invalid_argument& e) {
+      r.measured.clear();
+      r.skipped = e.what();
+    }
+    res.probes.push_back(std::move(r));
+  }
+
+  Capacities caps = capacities(fit);
+  const size_t nr = caps.ofResource.size();
+  std::vector<Prepared> prepared;
+  for (const ProbeResult& r : res.probes) {
+    if (r.measured.empty()) continue;
+    Prepared p;
+    p.result = &r;
+    p.bottleneck = *std::min_element(r.measured.begin(), r.measured.end());
+    if (!(p.bottleneck > 0)) continue;  // nothing to learn from a transfer that cannot run
+    p.efficiency = efficiency.factors(r.probe.transfers);
+    for (const Transfer& t : r.probe.transfers) p.crosses.push_back(routes.route(t));
+    prepared.push_back(std::move(p));
+  }
+
+  // Lower envelope of the loads a set of probes puts on each capacity parameter.
+  auto envelope = [&](bool ruleFree) {
+    std::vector<double> lb(nr, 0.0);
+    std::vector<int> count(nr, 0);
+    for (const Prepared& p : prepared) {
+      if (p.result->ruleFree != ruleFree) continue;
+      std::vector<double> f = ruleFactors(fit, p.result->probe.transfers);
+      std::vector<double> load(nr, 0.0);
+      for (size_t i = 0; i < f.size(); ++i)
+        for (int r : p.crosses[i]) load[r] += 1 / (f[i] * p.efficiency[i]);
+      for (size_t r = 0; r < nr; ++r)
+        if (load[r] > 0) {
+          lb[r] = std::max(lb[r], p.bottleneck * load[r]);
+          ++count[r];
+        }
+    }
+    return std::pair{lb, count};
+  };
+  // Parameters are shared by two resources (wire, fabric, socket links): set per parameter.
+  auto apply = [&](const std::vector<double>& lb, const std::vector<int>& count,
+                   const std::vector<bool>& mask) {
+    std::vector<std::pair<double*, double>> best;
+    for (size_t r = 0; r < nr; ++r) {
+      if (!mask[r] || count[r] == 0) continue;
+      auto it = std::find_if(best.begin(), best.end(),
+                             [&](const auto& b) { return b.first == caps.ofResource[r]; });
+      if (it == best.end())
+        best.push_back({caps.ofResource[r], lb[r]});
+      else
+        it->second = std::max(it->second, lb[r]);
+    }
+    for (auto& [ptr, v] : best) *ptr = v;
+  };
+
+  std::vector<double> before(nr);
+  for (size_t r = 0; r < nr; ++r) before[r] = *caps.ofResource[r];
+  auto [freeLb, freeCount] = envelope(true);
+  std::vector<bool> freeMask(nr), ruleOnlyMask(nr);
+  for (size_t r = 0; r < nr; ++r) freeMask[r] = freeCount[r] > 0;
+  apply(freeLb, freeCount, freeMask);
+
+  std::vector<RuleParam> params = ruleParams(fit);
+  std::vector<double> ruleBefore;
+  std::vector<int> ruleProbes(params.size(), 0);
+  for (const RuleParam& p : params) ruleBefore.push_back(ruleValue(fit, p));
+  std::vector<std::vector<const Prepared*>> matching(params.size());
+  for (size_t i = 0; i < params.size(); ++i)
+    for (const Prepared& p : prepared)
+      if (matchesParam(fit, params[i], p.result->probe.transfers)) matching[i].push_back(&p);
+
+  constexpr int kRounds = 8;
+  std::vector<int> ruleOnlyCount(nr, 0);
+  for (int round = 0; round < kRounds; ++round) {
+    auto [lb, count] = envelope(false);
+    for (size_t r = 0; r < nr; ++r) {
+      // Shared parameters count as crossed when either of their resources is.
+      bool crossedFree = false;
+      for (size_t s = 0; s < nr; ++s)
+        if (caps.ofResource[s] == caps.ofResource[r] && freeMask[s]) crossedFree = true;
+      ruleOnlyMask[r] = !crossedFree && count[r] > 0;
+    }
+    apply(lb, count, ruleOnlyMask);
+    ruleOnlyCount = count;
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::vector<double> solutions;
+      double& v = ruleValue(fit, params[i]);
+      const double saved = v;
+      for (const Prepared* p : matching[i]) {
+        auto at = [&](double x) {
+          v = x;
+          return predict(fit, caps, *p);
+        };
+        double lo = 1e-3, hi = 1;
+        if (at(hi) <= p->bottleneck) {
+          solutions.push_back(hi);
+        } else if (at(lo) >= p->bottleneck) {
+          solutions.push_back(lo);
+        } else {
+          for (int it = 0; it < 60; ++it) {
+            double mid = 0.5 * (lo + hi);
+            (at(mid) < p->bottleneck ? lo : hi) = mid;
+          }
+          solutions.push_back(0.5 * (lo + hi));
+        }
+      }
+      if (getenv("CAL_DEBUG") && round == kRounds - 1)
+        for (size_t s = 0; s < solutions.size(); ++s)
+          fprintf(stderr, "%s %s -> %g\n", params[i].name.c_str(), matching[i][s]->result->probe.name.c_str(), solutions[s]);
+      v = solutions.empty() ? saved : median(solutions);
+      ruleProbes[i] = static_cast<int>(solutions.size());
+    }
+  }
+
+  // Report and provenance.
+  std::vector<double*> reported;
+  for (size_t r = 0; r < nr; ++r) {
+    int probes = freeMask[r] ? freeCount[r] : ruleOnlyMask[r] ? ruleOnlyCount[r] : 0;
+    if (probes == 0) continue;
+    auto it = std::find(reported.begin(), reported.end(), caps.ofResource[r]);
+    if (it != reported.end()) {
+      for (FittedParameter& fp : res.parameters)
+        if (fp.name == caps.nameOfResource[r]) fp.probes += probes;
+      continue;
+    }
+    reported.push_back(caps.ofResource[r]);
+    res.parameters.push_back({caps.nameOfResource[r], before[r], *caps.ofResource[r], probes});
+  }
+  for (size_t i = 0; i < params.size(); ++i)
+    if (ruleProbes[i] > 0)
+      res.parameters.push_back(
+          {params[i].name, ruleBefore[i], ruleValue(fit, params[i]), ruleProbes[i]});
+  for (const FittedParameter& fp : res.parameters) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " = %.4g (prior %.4g)", fp.after, fp.before);
+    fit.measured.push_back(fp.name + buf + ": fitted by tccl-pathfinder --calibrate from " +
+                           std::to_string(fp.probes) + " probe(s) measured with " +
+                           profilerDescription);
+  }
+  return res;
+}
+
+std::string topologyToJson(const Topology& t) {
+  using json = nlohmann::ordered_json;
+  json doc;
+  doc["name"] = t.name;
+  if (!t.description.empty()) doc["description"] = t.description;
+  doc["cpu_model"] = t.cpuModel;
+  doc["p2p_supported"] = t.p2pSupported;
+  doc["sockets"] = json::array();
+  for (const topo::Socket& s : t.sockets) doc["sockets"].push_back({{"link_gbps", s.linkGbps}});
+  doc["numa_nodes"] = json::array();
+  for (const topo::NumaNode& n : t.numaNodes)
+    doc["numa_nodes"].push_back(
+        {{"socket", n.socket}, {"memory_gbps", n.memoryGbps}, {"fabric_gbps", n.fabricGbps}});
+  doc["pcie"] = json::array();
+  for (const topo::PcieNode& p : t.pcie) {
+    json j;
+    j["id"] = p.id;
+    if (p.kind == topo::PcieKind::kRootPort) {
+      j["type"] = "root_port";
+      j["numa"] = p.numa;
+    } else {
+      j["type"] = "switch";
+      j["parent"] = t.pcie[p.parent].id;
+    }
+    j["up_gbps"] = p.upGbps;
+    j["down_gbps"] = p.downGbps;
+    doc["pcie"].push_back(j);
+  }
+  doc["gpus"] = json::array();
+  for (const topo::Gpu& g : t.gpus)
+    doc["gpus"].push_back({{"bus_id", g.busId},
+                           {"model", g.model},
+                           {"numa", g.numa},
+                           {"parent", t.pcie[g.parent].id},
+                           {"up_gbps", g.upGbps},
+                           {"down_gbps", g.downGbps}});
+  doc["nics"] = json::array();
+  for (const topo::Nic& n : t.nics)
+    doc["nics"].push_back({{"name", n.name},
+                           {"numa", n.numa},
+                           {"parent", t.pcie[n.parent].id},
+                           {"up_gbps", n.upGbps},
+                           {"down_gbps", n.downGbps},
+                           {"wire_gbps", n.wireGbps},
+                           {"gpu_direct", n.gpuDirect}});
+  const topo::TransferEfficiency& e = t.efficiency;
+  doc["efficiency"] = {{"p2p_write", e.p2pWrite},
+                       {"p2p_read", e.p2pRead},
+                       {"host_bounce", e.hostBounce},
+                       {"net_gpu_direct", e.netGpuDirect},
+                       {"net_staged", e.netStaged}};
+  doc["congestion_rules"] = json::array();
+  for (const topo::CongestionRule& r : t.congestionRules) {
+    json j;
+    j["rule"] = std::string(topo::ruleKindName(r.kind));
+    std::string scope = r.scope == topo::RuleScope::kSocket ? "socket" : "numa";
+    switch (r.kind) {
+      case RuleKind::kHostReadWithRemoteP2pWrite:
+        j["factor"] = r.factor;
+        break;
+      case RuleKind::kP2pAcrossNuma:
+        j["factor"] = r.factor;
+        j["scope"] = scope;
+        break;
+      case RuleKind::kBounceBuffersOnOneNuma:
+        j["min_transfers"] = r.minTransfers;
+        j["factor"] = r.factor;
+        break;
+      case RuleKind::kCopyEngineIntoHost:
+        j["factor"] = r.factor;
+        j["remote_only"] = r.remoteOnly;
+        break;
+      case RuleKind::kRemoteHostAccess:
+        j["read_factor"] = r.readFactor;
+        j["write_factor"] = r.writeFactor;
+        j["scope"] = scope;
+        break;
+    }
+    doc["congestion_rules"].push_back(j);
+  }
+  doc["provenance"] = {{"measured", t.measured}, {"illustrative", t.illustrative}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace tccl::pathfinder
