@@ -42,6 +42,11 @@ bool hopUsesNet(const ncclComm& comm, int peer) {
 }
 
 ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
+  if (hop.net && commUsesCuda(comm))
+    return setError(ncclInvalidUsage,
+                    "rank %d -> %d crosses nodes: the CUDA backend has no network hops yet (GPU "
+                    "buffers cannot go through host staging); run one node per job, or TCCL_DEVICE=host",
+                    comm.rank, hop.peer);
   if (!hop.net && commUsesCuda(comm)) {
     TCCL_CHECK(cudaHopConnectSend(comm, hop, out));
     INFO(kLogInit, "Connection %d -> %d tag %#x via CUDA %s", comm.rank, hop.peer, hop.tag,
