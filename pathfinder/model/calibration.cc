@@ -162,9 +162,17 @@ double predict(const Topology& fit, const Capacities& caps, const Prepared& p) {
   return rate;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// Loads per unit rate the probe puts on every resource with the working rule factors.
+std::vector<double> loads(const Topology& fit, size_t nr, const Prepared& p) {
+  std::vector<double> f = ruleFactors(fit, p.result->probe.transfers);
+  std::vector<double> load(nr, 0.0);
+  for (size_t i = 0; i < f.size(); ++i)
+    for (int r : p.crosses[i]) load[r] += 1 / (f[i] * p.efficiency[i]);
+  return load;
+}
+
+bool tight(double cap, double load, double rate) {
+  return load > 0 && cap / load <= rate * (1 + 1e-9);
 }
 
 }  // namespace
@@ -333,10 +341,7 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
     std::vector<int> count(nr, 0);
     for (const Prepared& p : prepared) {
       if (p.result->ruleFree != ruleFree) continue;
-      std::vector<double> f = ruleFactors(fit, p.result->probe.transfers);
-      std::vector<double> load(nr, 0.0);
-      for (size_t i = 0; i < f.size(); ++i)
-        for (int r : p.crosses[i]) load[r] += 1 / (f[i] * p.efficiency[i]);
+      std::vector<double> load = loads(fit, nr, p);
       for (size_t r = 0; r < nr; ++r)
         if (load[r] > 0) {
           lb[r] = std::max(lb[r], p.bottleneck * load[r]);
@@ -412,11 +417,33 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
           solutions.push_back(0.5 * (lo + hi));
         }
       }
-      if (getenv("CAL_DEBUG") && round == kRounds - 1)
-        for (size_t s = 0; s < solutions.size(); ++s)
-          fprintf(stderr, "%s %s -> %g\n", params[i].name.c_str(), matching[i][s]->result->probe.name.c_str(), solutions[s]);
-      v = solutions.empty() ? saved : median(solutions);
+      // Capacities are exact or low (never high), and a low one only makes a probe ask for a
+      // milder penalty: the smallest solution is the least confounded.
+      v = solutions.empty() ? saved : *std::min_element(solutions.begin(), solutions.end());
       ruleProbes[i] = static_cast<int>(solutions.size());
+    }
+    // A rule probe still predicted slower than measured is held back by a capacity that is
+    // only a lower bound: raise it, unless a rule-free probe depends on it alone.
+    for (const Prepared& p : prepared) {
+      if (p.result->ruleFree) continue;
+      if (predict(fit, caps, p) >= p.bottleneck * (1 - 1e-9)) continue;
+      std::vector<double> load = loads(fit, nr, p);
+      for (size_t r = 0; r < nr; ++r) {
+        double* param = caps.ofResource[r];
+        if (!tight(*param, load[r], predict(fit, caps, p))) continue;
+        bool raisable = true;
+        for (const Prepared& q : prepared) {
+          if (!q.result->ruleFree || !raisable) continue;
+          std::vector<double> ql = loads(fit, nr, q);
+          bool mine = false, other = false;
+          for (size_t s = 0; s < nr; ++s) {
+            if (!tight(*caps.ofResource[s], ql[s], q.bottleneck)) continue;
+            (caps.ofResource[s] == param ? mine : other) = true;
+          }
+          if (mine && !other) raisable = false;
+        }
+        if (raisable) *param = std::max(*param, p.bottleneck * load[r]);
+      }
     }
   }
 
