@@ -274,7 +274,8 @@ std::vector<Probe> calibrationProbes(const Topology& topo) {
         if (n >= 2)
           for (int k = 0; k < numas; ++k) {
             std::vector<Transfer> set;
-            for (int i = 0; i < rule.minTransfers; ++i) set.push_back(bounce(i % n, (i + 1) % n, k));
+            for (int i = 0; i < rule.minTransfers; ++i)
+              set.push_back(bounce(i % n, (i + 1) % n, k));
             out.push_back({rn + " numa" + std::to_string(k), set});
           }
         break;

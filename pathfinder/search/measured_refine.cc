@@ -38,8 +38,8 @@ Measured measure(Profiler& profiler, std::vector<db::Channel> channels, bool cha
 }
 
 template <typename Entry>
-void refine(Entry& e, Profiler& profiler, int topK, bool chained, const Hop& entry,
-            const Hop& exit, MeasureReport& rep) {
+void refine(Entry& e, Profiler& profiler, int topK, bool chained, const Hop& entry, const Hop& exit,
+            MeasureReport& rep) {
   ++rep.entries;
   std::vector<std::vector<db::Channel>> candidates = rankedCandidates(e.channels, topK);
   try {

@@ -11,11 +11,12 @@
 namespace tccl::pathfinder {
 
 struct MeasureReport {
-  size_t entries = 0;       // database entries visited
-  size_t measured = 0;      // entries whose GB/s are now measured
-  size_t unmeasurable = 0;  // entries the profiler rejected (e.g. GPU-direct NIC legs): model GB/s kept
-  size_t candidates = 0;    // candidate channel sets measured
-  size_t changed = 0;       // entries where a lower-ranked candidate measured better
+  size_t entries = 0;   // database entries visited
+  size_t measured = 0;  // entries whose GB/s are now measured
+  size_t unmeasurable =
+      0;  // entries the profiler rejected (e.g. GPU-direct NIC legs): model GB/s kept
+  size_t candidates = 0;  // candidate channel sets measured
+  size_t changed = 0;     // entries where a lower-ranked candidate measured better
 };
 
 // The model's ranked candidates of an entry, best first: all its channels together, then

@@ -79,8 +79,8 @@ int runCalibration(const tccl::topo::Topology& topo, const std::string& kind,
                    const std::string& source, const std::string& output) {
   std::unique_ptr<pf::Profiler> profiler = makeProfiler(kind, topo);
   if (!profiler) return 2;
-  pf::CalibrationResult result =
-      pf::calibrate(topo, *profiler, "the " + profiler->name() + " profiler (prior " + source + ")");
+  pf::CalibrationResult result = pf::calibrate(
+      topo, *profiler, "the " + profiler->name() + " profiler (prior " + source + ")");
   size_t measured = 0, skipped = 0;
   for (const pf::ProbeResult& p : result.probes) {
     if (p.measured.empty()) {
