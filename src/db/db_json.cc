@@ -3,16 +3,15 @@
 #include "db/db_json.h"
 
 #include <cmath>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "db/db_validate.h"
+#include "db/text_file.h"
 
 namespace tccl::db {
 namespace {
@@ -451,18 +450,9 @@ LoadResult parseDatabase(std::string_view jsonText) {
 
 LoadResult loadDatabaseFile(const std::string& path) {
   LoadResult result;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    result.error = path + ": cannot open file";
-    return result;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    result.error = path + ": read error";
-    return result;
-  }
-  result = parseDatabase(buf.str());
+  std::string text;
+  if (!readTextFile(path, &text, &result.error)) return result;
+  result = parseDatabase(text);
   if (!result.error.empty()) result.error = path + ": " + result.error;
   return result;
 }

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -18,6 +17,7 @@
 #include <pugixml.hpp>
 
 #include "db/db_validate.h"
+#include "db/text_file.h"
 
 #ifndef TCCL_DB_TOOL_VERSION
 #define TCCL_DB_TOOL_VERSION "unknown"
@@ -451,18 +451,8 @@ LoadResult importTcclXml(std::string_view xmlText, const std::string& nodeName,
 
 LoadResult importTcclXmlFile(const std::string& path, const std::string& nodeName) {
   LoadResult result;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    result.error = path + ": cannot open file";
-    return result;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  if (text.size() > (64u << 20)) {
-    result.error = path + ": file larger than 64 MiB";
-    return result;
-  }
+  std::string text;
+  if (!readTextFile(path, &text, &result.error)) return result;
   const size_t slash = path.find_last_of('/');
   result =
       importTcclXml(text, nodeName, slash == std::string::npos ? path : path.substr(slash + 1));
