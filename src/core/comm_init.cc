@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/node_identity.h"
 #include "core/plan_setup.h"
+#include "core/socket.h"
 #include "exec/tree_schedule.h"
 #include "tccl/version.h"
 #include "transport/net/hop_setup.h"
@@ -128,6 +129,7 @@ ncclResult_t setupBufferExchange(ncclComm* comm) {
 }
 
 ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
+  SocketCancelScope cancelOnAbort(&comm->abortFlag);
   printVersionOnce();
   TCCL_CHECK(readRuntimeEnv(&comm->env));
   TCCL_CHECK(selectDevice(comm));

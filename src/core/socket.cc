@@ -19,6 +19,13 @@
 
 namespace tccl {
 
+namespace {
+thread_local const std::atomic<bool>* tCancel = nullptr;
+bool cancelled() {
+  return tCancel && tCancel->load(std::memory_order_relaxed);
+}
+}  // namespace
+
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
@@ -161,6 +168,13 @@ std::vector<Interface> findInterfaces() {
   return found;
 }
 
+SocketCancelScope::SocketCancelScope(const std::atomic<bool>* flag) : previous_(tCancel) {
+  tCancel = flag;
+}
+SocketCancelScope::~SocketCancelScope() {
+  tCancel = previous_;
+}
+
 Deadline deadlineAfter(double seconds) {
   return Clock::now() +
          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -169,7 +183,7 @@ Deadline deadlineAfter(double seconds) {
 static int msLeft(Deadline deadline) {
   auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 1000));
+  return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 200));
 }
 
 ncclResult_t listenOn(SocketAddress* addr, Fd* out) {
@@ -205,6 +219,8 @@ ncclResult_t connectTo(const SocketAddress& addr, Deadline deadline, Fd* out) {
     if (!retryable || Clock::now() >= deadline)
       return setError(ncclSystemError, "cannot connect to %s: %s%s", addr.toString().c_str(),
                       strerror(err), retryable ? " (gave up at the timeout)" : "");
+    if (cancelled())
+      return setError(ncclRemoteError, "aborted while connecting to %s", addr.toString().c_str());
     std::this_thread::sleep_for(std::chrono::milliseconds(delayMs));
     delayMs = std::min(delayMs * 2, 100);
   }
@@ -227,6 +243,7 @@ ncclResult_t acceptUntil(const Fd& listener, Deadline deadline, Fd* out) {
     } else if (rc < 0 && errno != EINTR) {
       return setError(ncclSystemError, "poll(): %s", strerror(errno));
     }
+    if (cancelled()) return setError(ncclRemoteError, "aborted while waiting for a connection");
     if (Clock::now() >= deadline) return ncclInProgress;
   }
 }
@@ -238,6 +255,9 @@ static ncclResult_t transfer(const Fd& fd, void* data, size_t bytes, Deadline de
     int rc = poll(&pfd, 1, msLeft(deadline));
     if (rc < 0 && errno != EINTR) return setError(ncclSystemError, "poll(): %s", strerror(errno));
     if (rc <= 0) {
+      if (cancelled())
+        return setError(ncclRemoteError, "aborted with %zu bytes left to %s", bytes,
+                        send ? "send" : "receive");
       if (Clock::now() >= deadline)
         return setError(ncclRemoteError, "socket %s timed out with %zu bytes left",
                         send ? "send" : "receive", bytes);

@@ -7,6 +7,7 @@
 
 #include <nccl.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -63,5 +64,18 @@ ncclResult_t sendAll(const Fd& fd, const void* data, size_t bytes, Deadline dead
 ncclResult_t recvAll(const Fd& fd, void* data, size_t bytes, Deadline deadline);
 
 Deadline deadlineAfter(double seconds);
+
+// While set on this thread, socket waits give up (ncclRemoteError) soon after *flag turns
+// true: lets ncclCommAbort interrupt a communicator's init that waits for its peers.
+class SocketCancelScope {
+ public:
+  explicit SocketCancelScope(const std::atomic<bool>* flag);
+  ~SocketCancelScope();
+  SocketCancelScope(const SocketCancelScope&) = delete;
+  SocketCancelScope& operator=(const SocketCancelScope&) = delete;
+
+ private:
+  const std::atomic<bool>* previous_;
+};
 
 }  // namespace tccl

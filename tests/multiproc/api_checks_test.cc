@@ -307,3 +307,22 @@ TEST(Unsupported, ClearErrors) {
 }
 
 }  // namespace
+
+// A non-blocking init still waiting for its peers is interrupted by ncclCommAbort.
+TEST(Abort, ReturnsPromptlyDuringInit) {
+  ncclUniqueId id;
+  ASSERT_EQ(ncclGetUniqueId(&id), ncclSuccess);
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  ncclComm_t comm = nullptr;
+  ASSERT_EQ(ncclCommInitRankConfig(&comm, 2, id, 0, &config),
+            ncclInProgress);  // rank 1 never comes
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ncclResult_t state = ncclSuccess;
+  ASSERT_EQ(ncclCommGetAsyncError(comm, &state), ncclSuccess);
+  EXPECT_EQ(state, ncclInProgress);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ncclCommAbort(comm), ncclSuccess);
+  double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(sec, 3.0) << "TCCL_BOOTSTRAP_TIMEOUT is 120 s: abort must not wait for it";
+}
