@@ -133,12 +133,6 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   return ncclSuccess;
 }
 
-bool Bootstrap::idNeedsRankZeroRoot(const ncclUniqueId& id) {
-  UniqueIdContent content;
-  memcpy(&content, id.internal, sizeof(content));
-  return content.flags & kIdFlagRankZeroRoot;
-}
-
 ncclResult_t Bootstrap::send(int peer, uint32_t tag, const void* data, size_t bytes) {
   if (peer < 0 || peer >= nranks_)
     return setError(ncclInternalError, "bootstrap send to rank %d", peer);

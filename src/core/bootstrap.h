@@ -22,8 +22,6 @@ class Bootstrap {
  public:
   static ncclResult_t create(const ncclUniqueId& id, int rank, int nranks, double timeoutSec,
                              std::unique_ptr<Bootstrap>* out);
-  // The bootstrap root for this id runs on rank 0 (an id built from NCCL_COMM_ID).
-  static bool idNeedsRankZeroRoot(const ncclUniqueId& id);
 
   int rank() const { return rank_; }
   int nranks() const { return nranks_; }

@@ -24,8 +24,5 @@ ncclResult_t setError(ncclResult_t result, const char* fmt, ...) {
 const std::string& lastThreadError() {
   return tLastError;
 }
-void clearThreadError() {
-  tLastError.clear();
-}
 
 }  // namespace tccl

@@ -13,7 +13,6 @@ namespace tccl {
 ncclResult_t setError(ncclResult_t result, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const std::string& lastThreadError();
-void clearThreadError();
 
 }  // namespace tccl
 

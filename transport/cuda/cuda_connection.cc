@@ -172,9 +172,7 @@ class CudaConnection final : public Connection {
            " via cuda " + describeHop(spec_.hop) + " " + seg_.name();
   }
 
-  bool copyEngine() const override { return usesCopyEngine(); }
-
-  bool usesCopyEngine() const {
+  bool copyEngine() const override {
     const Hop& h = spec_.hop;
     switch (placement_) {
       case Placement::kReceiverGpu:
@@ -334,11 +332,6 @@ ncclResult_t cudaConnectRecv(Bootstrap& bootstrap, int peer, const CudaConnectio
   INFO(kLogP2p, "%s", conn->describe().c_str());
   *out = std::move(conn);
   return ncclSuccess;
-}
-
-bool cudaConnectionUsesCopyEngine(const Connection& conn) {
-  auto* c = dynamic_cast<const CudaConnection*>(&conn);
-  return c && c->usesCopyEngine();
 }
 
 }  // namespace tccl

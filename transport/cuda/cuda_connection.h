@@ -40,8 +40,4 @@ ncclResult_t cudaConnectSend(Bootstrap& bootstrap, int peer, const CudaConnectio
 ncclResult_t cudaConnectRecv(Bootstrap& bootstrap, int peer, const CudaConnectionSpec& spec,
                              CudaBackend& device, std::unique_ptr<Connection>* out);
 
-// Whether this rank's copies through `conn` should use the copy engine (the hop's engine of
-// the side that moves the bytes). False for connections of other transports.
-bool cudaConnectionUsesCopyEngine(const Connection& conn);
-
 }  // namespace tccl
