@@ -12,6 +12,7 @@
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_launch.h"
 #include "device/cuda/cuda_proxy.h"
+#include "transport/cuda/cuda_async_steps.h"
 #include "transport/cuda/cuda_connection.h"
 #endif
 
@@ -107,6 +108,10 @@ ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop) {
   return comm.bootstrap->recv(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
 }
 
+std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm& comm) {
+  return commUsesCuda(comm) ? makeCudaAsyncSteps(*state(comm)->backend) : nullptr;
+}
+
 ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy) {
   CudaGroupLaunch group;
   for (CudaWork& w : work) {
@@ -175,6 +180,9 @@ ncclResult_t cudaHopConnectRecv(ncclComm&, const HopSetup&, std::unique_ptr<Conn
 }
 ncclResult_t cudaHopAwaitReceiver(ncclComm&, const HopSetup&) {
   return setError(ncclInternalError, "CUDA hop without the CUDA backend");
+}
+std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm&) {
+  return nullptr;
 }
 ncclResult_t launchCudaWork(std::vector<CudaWork>, const WaitPolicy&) {
   return setError(ncclInternalError, "CUDA launch without the CUDA backend");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "transport/async_steps.h"
 #include "transport/connection.h"
 #include "transport/net/hop_setup.h"
 
@@ -31,6 +32,9 @@ ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop,
 ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
                                 std::unique_ptr<Connection>* out);
 ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop);
+// For a network hop of a CUDA communicator: its staging slots are filled and drained by the
+// GPU stream (nullptr for host communicators).
+std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm& comm);
 
 // Runs each communicator's queue on its proxy thread, ordered after (and before) the user
 // streams; returns once everything is enqueued.

@@ -159,16 +159,14 @@ ncclResult_t execute(std::vector<CommWork>& all) {
       prog.spec = t.spec;
       prog.elemSize = dataTypeSize(t.spec.type);
       const size_t chunkElems = static_cast<size_t>(comm->env.chunkBytes) / prog.elemSize;
-      // Tree partial sums live in host scratch memory: ring only on the CUDA backend for now.
       const bool tree =
-          !commUsesCuda(*comm) &&
           useTreeAlgorithm(t.args.kind, t.args.count * prog.elemSize, comm->shape, comm->env.algo,
                            static_cast<size_t>(comm->env.treeMaxBytes), !trees.empty());
       INFO(kLogColl, "rank %d: collective %d count %zu datatype %d algo %s", comm->rank,
            static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type),
            tree ? "Tree" : "Ring");
       if (tree)
-        buildTreeProgram(t.args, trees, chunkElems, &prog);
+        TCCL_CHECK(buildTreeProgram(t.args, trees, chunkElems, *comm->device, &prog));
       else
         buildRingProgram(t.args, views, chunkElems, &prog);
       if (t.args.kind == CollKind::kAllReduce && comm->exchange)

@@ -39,6 +39,9 @@ class DeviceBackend {
   virtual ~DeviceBackend() = default;
   virtual std::string_view name() const = 0;
   virtual ncclResult_t run(const ReduceSpec& spec, const DataStep& step) = 0;
+  // Memory for partial results (tree reductions) that the steps can address. It is released
+  // when the last owner lets go, after (in stream order) every step issued before that.
+  virtual ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) = 0;
 };
 
 std::unique_ptr<DeviceBackend> makeHostBackend();

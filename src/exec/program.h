@@ -51,7 +51,7 @@ struct Program {
   size_t elemSize = 1;
   std::vector<Lane> lanes;
   std::unique_ptr<CustomOp> custom;  // runs first when set
-  std::vector<char> scratch;         // partial results the steps point into (tree reductions)
+  std::shared_ptr<void> scratch;     // partial results the steps point into (tree reductions)
 };
 
 }  // namespace tccl

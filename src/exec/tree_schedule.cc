@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace tccl {
 namespace {
 
@@ -158,8 +160,8 @@ bool useTreeAlgorithm(CollKind kind, size_t bytes, const JobShape& shape, const 
   return shape.nodeRanks.size() >= 2 && bytes <= treeMaxBytes;
 }
 
-void buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees, size_t chunkElems,
-                      Program* program) {
+ncclResult_t buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees,
+                              size_t chunkElems, DeviceBackend& device, Program* program) {
   chunkElems = std::max<size_t>(chunkElems, 1);
   const size_t nt = trees.size();
   const size_t elemSize = program->elemSize;
@@ -170,10 +172,10 @@ void buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees, 
     oriented.push_back(orient(v, root));
     if (args.kind != CollKind::kBroadcast && oriented.back().down.size() >= 2) needScratch = true;
   }
-  if (needScratch) program->scratch.resize(args.count * elemSize);
+  if (needScratch) TCCL_CHECK(device.allocScratch(args.count * elemSize, &program->scratch));
   Buf in{static_cast<const char*>(args.sendbuff), elemSize};
   Buf out{static_cast<const char*>(args.recvbuff), elemSize};
-  Buf scratch{needScratch ? program->scratch.data() : nullptr, elemSize};
+  Buf scratch{static_cast<const char*>(program->scratch.get()), elemSize};
   for (size_t t = 0; t < nt; ++t) {
     const TreeView& v = trees[t];
     const Oriented& o = oriented[t];
@@ -200,6 +202,7 @@ void buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees, 
     for (Lane* lane : {&up, &down})
       if (!lane->steps.empty()) program->lanes.push_back(std::move(*lane));
   }
+  return ncclSuccess;
 }
 
 }  // namespace tccl

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "device/device_backend.h"
 #include "exec/program.h"
 #include "exec/ring_schedule.h"
 #include "plan/plan.h"
@@ -35,9 +36,9 @@ bool treesWanted(const Plan& plan, const JobShape& shape, const std::string& alg
 bool useTreeAlgorithm(CollKind kind, size_t bytes, const JobShape& shape, const std::string& algo,
                       size_t treeMaxBytes, bool treesConnected);
 
-// Appends the lanes of every tree to `program` (and sizes program->scratch when partial sums
-// need a home); chunkElems bounds each step (one FIFO slot).
-void buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees, size_t chunkElems,
-                      Program* program);
+// Appends the lanes of every tree to `program` (and allocates program->scratch on `device`
+// when partial sums need a home); chunkElems bounds each step (one FIFO slot).
+ncclResult_t buildTreeProgram(const CollArgs& args, const std::vector<TreeView>& trees,
+                              size_t chunkElems, DeviceBackend& device, Program* program);
 
 }  // namespace tccl

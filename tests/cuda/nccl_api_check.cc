@@ -1,7 +1,9 @@
 // Through the public NCCL API of libtccl.so, with device buffers and a user stream: N ranks
 // (forked, all on GPU 0) run AllReduce, AllGather, ReduceScatter, Broadcast and Send/Recv
 // and check the values; rank 0 prints busbw of a large AllReduce. Needs TCCL_DEVICE=cuda.
-//   tccl_gpu_api_check [nranks]
+// With `nodes` > 1 the ranks play that many nodes (NCCL_HOSTID), so hops between them go
+// through the network transport with GPU data staged in host memory.
+//   tccl_gpu_api_check [nranks [nodes]]
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <unistd.h>
@@ -23,6 +25,8 @@ namespace {
       return 1;          \
     }                    \
   } while (0)
+
+int gNodes = 1;  // set before the ranks fork
 
 int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
   auto say = [&](const char* fmt, auto... a) {
@@ -97,7 +101,8 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
   ncclCommGetAsyncError(comm, &async);
   CHECK(async == ncclSuccess, "async error: %s", ncclGetLastError(comm));
   if (rank == 0)
-    say("API_RESULT ranks=%d allreduce bytes=%zu algbw=%.2f busbw=%.2f", n, count * 4, algbw,
+    say("API_RESULT ranks=%d nodes=%d algo=%s allreduce bytes=%zu algbw=%.2f busbw=%.2f", n, gNodes,
+        getenv("NCCL_ALGO") ? getenv("NCCL_ALGO") : "default", count * 4, algbw,
         algbw * 2 * (n - 1) / n);
   ncclCommDestroy(comm);
   return 0;
@@ -107,7 +112,14 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? atoi(argv[1]) : 2;
-  auto outcomes = tccl::test::runForkedRanks(n, rankMain);
+  const int nodes = gNodes = argc > 2 ? atoi(argv[2]) : 1;
+  if (n < 1 || nodes < 1 || nodes > n) {
+    fprintf(stderr, "usage: tccl_gpu_api_check [nranks [nodes]] (1 <= nodes <= nranks)\n");
+    return 2;
+  }
+  auto outcomes = tccl::test::runForkedRanks(n, rankMain, [n, nodes](int rank) {
+    if (nodes > 1) setenv("NCCL_HOSTID", ("node" + std::to_string(rank * nodes / n)).c_str(), 1);
+  });
   int rc = outcomes.empty() ? 1 : 0;
   for (size_t r = 0; r < outcomes.size(); ++r) {
     fputs(outcomes[r].report.c_str(), stdout);

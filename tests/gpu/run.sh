@@ -6,7 +6,8 @@
 #   4. host-bounce bandwidth against plain cudaMemcpy D2H/H2D
 #   5. the pathfinder's cuda profiler
 #   6. through the library (TCCL_DEVICE=cuda): the NCCL API with device buffers on 2 and 4
-#      ranks, and torch.distributed with LD_PRELOAD when python3 has torch
+#      ranks, on 4 ranks playing 2 nodes (net hops, ring and tree), and torch.distributed
+#      with LD_PRELOAD when python3 has torch
 # Ends with a summary table; exit status 0 only when nothing failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,6 +82,16 @@ for nr in 2 4; do
   name=library-api-${nr}r
   if [ ! -x "$T/tccl_gpu_api_check" ]; then record "$name" FAIL "not built"; continue; fi
   step "$name" 120 env TCCL_DEVICE=cuda "$T/tccl_gpu_api_check" $nr
+  line=$(grep -m1 '^API_RESULT' "$LOG/$name.log")
+  if [ "$STEP_RC" = ok ]; then record "$name" PASS "${line#API_RESULT }"
+  else record "$name" FAIL "$STEP_RC: $(grep -m1 -vE '^API_RESULT' "$LOG/$name.log" | cut -c1-120)"; fi
+done
+# Across nodes on one GPU: NCCL_HOSTID splits the ranks into 2 nodes, so the hops between
+# them are sockets on lo with the GPU data staged in pinned host memory; ring and tree.
+for algo in ring tree; do
+  name=library-net-4r2n-$algo
+  if [ ! -x "$T/tccl_gpu_api_check" ]; then record "$name" FAIL "not built"; continue; fi
+  step "$name" 150 env TCCL_DEVICE=cuda NCCL_ALGO=$algo "$T/tccl_gpu_api_check" 4 2
   line=$(grep -m1 '^API_RESULT' "$LOG/$name.log")
   if [ "$STEP_RC" = ok ]; then record "$name" PASS "${line#API_RESULT }"
   else record "$name" FAIL "$STEP_RC: $(grep -m1 -vE '^API_RESULT' "$LOG/$name.log" | cut -c1-120)"; fi

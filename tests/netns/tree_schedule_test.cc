@@ -65,7 +65,7 @@ std::vector<std::vector<int64_t>> run(CollKind kind, int root, size_t count, Red
     args.recvbuff = out[r].data();
     args.count = count;
     args.root = root;
-    buildTreeProgram(args, job.views[r], kChunkElems, &prog);
+    EXPECT_EQ(buildTreeProgram(args, job.views[r], kChunkElems, *device, &prog), ncclSuccess);
     queues[r].device = device.get();
     queues[r].rank = r;
     queues[r].sequential.push_back(std::move(prog));

@@ -19,7 +19,7 @@ ShmConnectionSpec shmSpec(const ncclComm& comm, const HopSetup& hop) {
   return spec;
 }
 
-NetConnectionSpec netSpec(const ncclComm& comm, const HopSetup& hop) {
+NetConnectionSpec netSpec(ncclComm& comm, const HopSetup& hop) {
   NetConnectionSpec spec;
   spec.slotBytes = static_cast<size_t>(comm.env.chunkBytes);
   spec.nSlots = static_cast<int>(comm.env.nSlots);
@@ -30,6 +30,7 @@ NetConnectionSpec netSpec(const ncclComm& comm, const HopSetup& hop) {
   spec.setupTimeoutSec = static_cast<double>(comm.env.bootstrapTimeoutSec);
   spec.closeTimeoutSec = static_cast<double>(comm.env.timeoutSec);
   spec.abortFlag = &comm.abortFlag;
+  spec.asyncSteps = cudaNetStaging(comm);  // GPU data is staged by the stream's copies
   return spec;
 }
 
@@ -42,11 +43,6 @@ bool hopUsesNet(const ncclComm& comm, int peer) {
 }
 
 ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
-  if (hop.net && commUsesCuda(comm))
-    return setError(ncclInvalidUsage,
-                    "rank %d -> %d crosses nodes: the CUDA backend has no network hops yet (GPU "
-                    "buffers cannot go through host staging); run one node per job, or TCCL_DEVICE=host",
-                    comm.rank, hop.peer);
   if (!hop.net && commUsesCuda(comm)) {
     TCCL_CHECK(cudaHopConnectSend(comm, hop, out));
     INFO(kLogInit, "Connection %d -> %d tag %#x via CUDA %s", comm.rank, hop.peer, hop.tag,

@@ -13,9 +13,11 @@
 #include <cinttypes>
 #include <cstdarg>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -108,6 +110,12 @@ ncclResult_t allocateStaging(size_t bytes, int numaNode, Mapping* out) {
   return ncclSuccess;
 }
 
+// The connection keeps its AsyncSteps apart, where member order releases it before the staging.
+NetConnectionSpec withoutSteps(NetConnectionSpec spec) {
+  spec.asyncSteps.reset();
+  return spec;
+}
+
 struct Sock {
   Fd fd;
   int index = 0;
@@ -128,16 +136,20 @@ class NetConnection final : public Connection {
         self_(self),
         peer_(peer),
         jobHash_(jobHash),
-        spec_(spec),
+        spec_(withoutSteps(spec)),
         nSlots_(static_cast<uint64_t>(spec.nSlots)),
         nSocks_(spec.nThreads * spec.nSocksPerThread),
         staging_(std::move(staging)),
+        steps_(spec.asyncSteps),
+        stepBase_(staging_.get()),
         arrivals_(std::make_unique<std::atomic<uint64_t>[]>(nSlots_)),
         sizes_(nSlots_ * static_cast<size_t>(nSocks_), 0) {
     for (uint64_t i = 0; i < nSlots_; ++i) arrivals_[i].store(0);
   }
 
   ~NetConnection() override {
+    // Publications still queued behind device steps refer to this object.
+    if (steps_) steps_->drain();
     if (!workers_.empty() && !(spec_.abortFlag && spec_.abortFlag->load())) flush();
     stop_.store(true);
     for (auto& w : workers_) wake(*w);
@@ -149,13 +161,16 @@ class NetConnection final : public Connection {
 
   void* trySendSlot() override {
     if (sent_ - credit_.load(std::memory_order_acquire) >= nSlots_) return nullptr;
-    return staging_.get() + (sent_ % nSlots_) * spec_.slotBytes;
+    return stepBase_ + (sent_ % nSlots_) * spec_.slotBytes;
   }
 
   void commitSend(size_t bytes) override {
     sizes_[sent_ % nSlots_] = bytes;
-    head_.store(++sent_, std::memory_order_release);
-    for (auto& w : workers_) wake(*w);
+    const uint64_t committed = ++sent_;
+    publish([this, committed] {
+      head_.store(committed, std::memory_order_release);
+      for (auto& w : workers_) wake(*w);
+    });
   }
 
   const void* tryRecvSlot(size_t* bytes) override {
@@ -169,15 +184,19 @@ class NetConnection final : public Connection {
         return nullptr;
       }
     *bytes = sizes[0];
-    return staging_.get() + slot * spec_.slotBytes;
+    return stepBase_ + slot * spec_.slotBytes;
   }
 
   void releaseRecv() override {
-    released_.store(++received_, std::memory_order_release);
-    if (!workers_.empty()) wake(*workers_.front());  // socket 0 carries the credits
+    const uint64_t released = ++received_;
+    publish([this, released] {
+      released_.store(released, std::memory_order_release);
+      if (!workers_.empty()) wake(*workers_.front());  // socket 0 carries the credits
+    });
   }
 
   ncclResult_t checkPeer() override {
+    if (steps_) TCCL_CHECK(steps_->check());
     if (!failed_.load(std::memory_order_acquire)) return ncclSuccess;
     std::lock_guard<std::mutex> lock(errorMutex_);
     return setError(ncclRemoteError, "%s", error_.c_str());
@@ -185,10 +204,23 @@ class NetConnection final : public Connection {
 
   std::string describe() const override {
     return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
-           " via net " + address_ + " (" + std::to_string(nSocks_) + " sockets)";
+           " via net " + address_ + " (" + std::to_string(nSocks_) + " sockets" +
+           (steps_ ? ", device-staged)" : ")");
   }
 
+  // Device data moves between its buffers and the staging slots by DMA.
+  bool copyEngine() const override { return steps_ != nullptr; }
+
   // Setup.
+  ncclResult_t adoptStaging() {
+    if (!steps_) return ncclSuccess;
+    void* base = nullptr;
+    TCCL_CHECK(
+        steps_->adopt(staging_.get(), spec_.slotBytes * static_cast<size_t>(nSlots_), &base));
+    stepBase_ = static_cast<char*>(base);
+    return ncclSuccess;
+  }
+
   ncclResult_t listen(const SocketAddress& local, AddressMessage* msg) {
     SocketAddress addr = local;
     addr.setPort(0);
@@ -291,6 +323,14 @@ class NetConnection final : public Connection {
     }
     for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { run(*wp); });
     return ncclSuccess;
+  }
+
+  // Immediately for host steps; behind the issued steps when they are asynchronous.
+  void publish(std::function<void()> fn) {
+    if (!steps_) return fn();
+    ncclResult_t res = steps_->afterIssuedSteps(std::move(fn));
+    if (res != ncclSuccess)
+      fail(-1, "cannot be ordered after the device steps: %s", lastThreadError().c_str());
   }
 
   static void wake(Worker& w) {
@@ -537,6 +577,8 @@ class NetConnection final : public Connection {
   uint32_t tag_ = 0;
   std::string address_;
   Mapping staging_;
+  std::shared_ptr<AsyncSteps> steps_;  // declared after staging_: released before the unmap
+  char* stepBase_;                     // staging_ as the steps address it
   Fd listener_;
   std::vector<Sock> socks_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -583,6 +625,7 @@ ncclResult_t netConnectSend(Bootstrap& bootstrap, int peer, const NetConnectionS
       allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
   auto conn = std::make_unique<NetConnection>(true, bootstrap.rank(), peer, bootstrap.jobHash(),
                                               spec, std::move(staging));
+  TCCL_CHECK(conn->adoptStaging());
   conn->setTag(spec.tag);
   AddressMessage msg{};
   TCCL_CHECK(conn->listen(itfs.front().address, &msg));
@@ -617,6 +660,7 @@ ncclResult_t netConnectRecv(Bootstrap& bootstrap, int peer, const NetConnectionS
       allocateStaging(spec.slotBytes * static_cast<size_t>(spec.nSlots), spec.numaNode, &staging));
   auto conn = std::make_unique<NetConnection>(false, bootstrap.rank(), peer, bootstrap.jobHash(),
                                               spec, std::move(staging));
+  TCCL_CHECK(conn->adoptStaging());
   TCCL_CHECK(conn->connectAll(msg.address, spec.tag));
   INFO(kLogNet, "rank %d: %s connected", bootstrap.rank(), conn->describe().c_str());
   *out = std::move(conn);

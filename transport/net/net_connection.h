@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/bootstrap.h"
+#include "transport/async_steps.h"
 #include "transport/connection.h"
 
 namespace tccl {
@@ -22,6 +23,10 @@ struct NetConnectionSpec {
   double setupTimeoutSec = 120;  // connecting and accepting
   double closeTimeoutSec = 300;  // at destruction, how long to wait for the peer to drain
   const std::atomic<bool>* abortFlag = nullptr;  // set: close at once, without draining
+  // Set when the steps that fill and drain the staging slots run asynchronously (GPU data):
+  // the staging buffer is adopted by it, and commits and releases reach the helper threads
+  // only once the steps issued before them have finished. One per connection.
+  std::shared_ptr<AsyncSteps> asyncSteps;
 };
 
 // Setup runs in the same three phases as the shm hop, so callers treat both alike:

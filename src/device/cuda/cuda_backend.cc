@@ -74,6 +74,18 @@ ncclResult_t CudaBackend::runStep(const ReduceSpec& spec, const DataStep& step, 
   return ncclSuccess;
 }
 
+ncclResult_t CudaBackend::allocScratch(size_t bytes, std::shared_ptr<void>* out) {
+  TCCL_CHECK(sticky());
+  DeviceGuard guard(dev_);
+  TCCL_CUDA_CHECK(guard.status());
+  void* p = nullptr;
+  TCCL_CUDA_CHECK(cudaMallocAsync(&p, std::max<size_t>(bytes, 1), stream()));
+  // Stream-ordered: steps issued before the last owner lets go still see the memory.
+  cudaStream_t s = stream();
+  *out = std::shared_ptr<void>(p, [s](void* q) { (void)cudaFreeAsync(q, s); });
+  return ncclSuccess;
+}
+
 void CudaBackend::writeCounter(const void* devAddr, uint32_t value) {
   if (stickyError_ != cudaSuccess) return;
   cudaError_t e = memOps_->write(stream(), devAddr, value);

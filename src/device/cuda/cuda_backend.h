@@ -30,6 +30,8 @@ class CudaBackend final : public DeviceBackend {
   ncclResult_t run(const ReduceSpec& spec, const DataStep& step) override {
     return runStep(spec, step, step.copyEngine);
   }
+  // cudaMallocAsync on the internal stream; freed there with cudaFreeAsync.
+  ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) override;
   // copyEngine: a step that only moves bytes uses cudaMemcpyAsync instead of a kernel.
   ncclResult_t runStep(const ReduceSpec& spec, const DataStep& step, bool copyEngine);
   // Blocks until everything enqueued so far has completed.

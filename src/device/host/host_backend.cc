@@ -1,6 +1,8 @@
 #include "device/device_backend.h"
 #include "device/host/host_reduce.h"
 
+#include <memory>
+
 namespace tccl {
 namespace {
 
@@ -10,6 +12,10 @@ class HostBackend final : public DeviceBackend {
   std::string_view name() const override { return "host"; }
   ncclResult_t run(const ReduceSpec& spec, const DataStep& step) override {
     return hostReduceCopy(spec, step);
+  }
+  ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) override {
+    *out = std::make_shared_for_overwrite<char[]>(bytes);
+    return ncclSuccess;
   }
 };
 
