@@ -175,6 +175,95 @@ bool tight(double cap, double load, double rate) {
   return load > 0 && cap / load <= rate * (1 + 1e-9);
 }
 
+// Squared log error of every measured transfer's rate under the working topology.
+double misfit(const Topology& fit, const std::vector<Prepared>& prepared) {
+  const BandwidthModel model(fit);
+  double sum = 0;
+  for (const Prepared& p : prepared) {
+    std::vector<double> got = model.rates(p.result->probe.transfers);
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double want = p.result->measured[i];
+      if (!(want > 0)) continue;
+      const double e = got[i] > 0 ? std::log(got[i] / want) : 10;
+      sum += e * e;
+    }
+  }
+  return sum;
+}
+
+// Minimum of f over [a, b] by golden-section search: {argmin, min}.
+template <typename F>
+std::pair<double, double> goldenSection(F f, double a, double b, int iterations) {
+  constexpr double kGolden = 0.6180339887498949;
+  double c = b - kGolden * (b - a), d = a + kGolden * (b - a);
+  double fc = f(c), fd = f(d);
+  for (int it = 0; it < iterations; ++it) {
+    if (fc <= fd) {
+      b = d, d = c, fd = fc;
+      c = b - kGolden * (b - a);
+      fc = f(c);
+    } else {
+      a = c, c = d, fc = fd;
+      d = a + kGolden * (b - a);
+      fd = f(d);
+    }
+  }
+  return fc <= fd ? std::pair{c, fc} : std::pair{d, fd};
+}
+
+// Coordinate descent over `params` in log space (each step within 4x of the value, rule
+// factors at most 1), each round followed by a line search along the round's overall move
+// (a pattern move: coordinate descent alone crawls along the valleys that confounded
+// parameters make). Runs while it improves.
+void refineJointly(Topology& fit, const std::vector<Prepared>& prepared,
+                   const std::vector<double*>& params, const std::vector<bool>& isFactor) {
+  constexpr double kTolerance = 1e-12;  // misfit of a fit that reproduces the measurements
+  const double kStep = std::log(4.0);
+  double best = misfit(fit, prepared);
+  auto logs = [&] {
+    std::vector<double> x;
+    for (double* v : params) x.push_back(std::log(*v));
+    return x;
+  };
+  auto setLogs = [&](const std::vector<double>& x) {
+    for (size_t k = 0; k < params.size(); ++k)
+      *params[k] = std::exp(isFactor[k] ? std::min(x[k], 0.0) : x[k]);
+  };
+  for (int round = 0; round < 100 && best > kTolerance; ++round) {
+    const double start = best;
+    const std::vector<double> x0 = logs();
+    for (size_t k = 0; k < params.size() && best > kTolerance; ++k) {
+      double& v = *params[k];
+      const double v0 = v, lo = std::log(v0) - kStep;
+      const double hi = isFactor[k] ? 0.0 : std::log(v0) + kStep;
+      if (lo >= hi) continue;
+      auto [x, fx] = goldenSection(
+          [&](double logx) {
+            v = std::exp(logx);
+            return misfit(fit, prepared);
+          },
+          lo, hi, 30);
+      v = fx < best ? std::exp(x) : v0;
+      best = std::min(best, fx);
+    }
+    const std::vector<double> x1 = logs();
+    auto along = [&](double t) {
+      std::vector<double> x(x1.size());
+      for (size_t k = 0; k < x.size(); ++k) x[k] = x1[k] + t * (x1[k] - x0[k]);
+      setLogs(x);
+      return misfit(fit, prepared);
+    };
+    auto [t, ft] = goldenSection(along, 0.0, 8.0, 25);
+    if (ft < best) {
+      along(t);
+      best = ft;
+    } else {
+      setLogs(x1);
+    }
+    if (best > start * (1 - 1e-9)) break;
+  }
+}
+
 }  // namespace
 
 bool matchesAnyRule(const Topology& topo, std::span<const Transfer> transfers) {
@@ -373,6 +462,21 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
   std::vector<bool> freeMask(nr), ruleOnlyMask(nr);
   for (size_t r = 0; r < nr; ++r) freeMask[r] = freeCount[r] > 0;
   apply(freeLb, freeCount, freeMask);
+  // Capacities that are the only bottleneck of some rule-free probe: exact from here on.
+  std::vector<bool> exact(nr, false);
+  for (const Prepared& p : prepared) {
+    if (!p.result->ruleFree) continue;
+    std::vector<double> load = loads(fit, nr, p);
+    std::vector<size_t> tightOnes;
+    for (size_t r = 0; r < nr; ++r)
+      if (tight(*caps.ofResource[r], load[r], p.bottleneck)) tightOnes.push_back(r);
+    bool onlyOne =
+        !tightOnes.empty() && std::all_of(tightOnes.begin(), tightOnes.end(), [&](size_t r) {
+          return caps.ofResource[r] == caps.ofResource[tightOnes.front()];
+        });
+    if (onlyOne)
+      for (size_t r : tightOnes) exact[r] = true;
+  }
 
   std::vector<RuleParam> params = ruleParams(fit);
   std::vector<double> ruleBefore;
@@ -447,6 +551,27 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
       }
     }
   }
+
+  // The rounds above can leave a capacity and a rule factor that every probe sees together
+  // (a socket link whose every crossing matches a rule) both wrong, and may have raised a
+  // capacity to make up for a factor that was still wrong. Refine those numbers
+  // jointly against every measured transfer; where the two are confounded, any pair that
+  // reproduces the measurements is as good as another. Capacities fixed by rule-free probes
+  // stay: they are exact where they are some probe's only bottleneck.
+  std::vector<double*> tuned;
+  std::vector<bool> isFactor;
+  for (size_t r = 0; r < nr; ++r)
+    if ((freeMask[r] || ruleOnlyMask[r]) && !exact[r] &&
+        std::find(tuned.begin(), tuned.end(), caps.ofResource[r]) == tuned.end()) {
+      tuned.push_back(caps.ofResource[r]);
+      isFactor.push_back(false);
+    }
+  for (size_t i = 0; i < params.size(); ++i)
+    if (ruleProbes[i] > 0) {
+      tuned.push_back(&ruleValue(fit, params[i]));
+      isFactor.push_back(true);
+    }
+  refineJointly(fit, prepared, tuned, isFactor);
 
   // Report and provenance.
   std::vector<double*> reported;

@@ -49,7 +49,9 @@ struct CalibrationResult {
 //    exact capacity for every link that is some probe's bottleneck, a lower bound otherwise;
 //  - capacities crossed only by rule-matching probes and every rule factor are then fitted
 //    in alternation (rule factors by bisection so that the model reproduces each probe's
-//    measured bottleneck rate; the median over the rule's probes).
+//    measured bottleneck rate; the smallest solution over the rule's probes);
+//  - everything not pinned by the first step is then refined jointly against every measured
+//    transfer (coordinate descent with pattern moves on the squared log error).
 // Capacities no probe crosses keep the prior value. Efficiencies are not fitted.
 CalibrationResult calibrate(const topo::Topology& prior, Profiler& profiler,
                             const std::string& profilerDescription);
