@@ -63,8 +63,10 @@ ncclResult_t groupedP2p(Fn&& body) {
 }
 
 ncclResult_t queueP2p(ncclComm_t comm, bool isSend, const void* buf, size_t count,
-                      ncclDataType_t type, int peer, cudaStream_t stream) {
-  return enqueueP2p(comm, P2pTask{isSend, const_cast<void*>(buf), count, type, peer, stream});
+                      ncclDataType_t type, int peer, cudaStream_t stream,
+                      std::shared_ptr<void> keepAlive = nullptr) {
+  return enqueueP2p(comm, P2pTask{isSend, const_cast<void*>(buf), count, type, peer, stream,
+                                  std::move(keepAlive)});
 }
 
 }  // namespace
@@ -132,18 +134,15 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
     TCCL_CHECK(checkBuffer(sendbuff, count, "sendbuff", fn));
     TCCL_CHECK(checkBuffer(recvbuff, count, "recvbuff", fn));
     const size_t bytes = count * dataTypeSize(datatype);
-    if (sendbuff == recvbuff && count > 0 && comm->device->name() != "host")
-      return setError(ncclInvalidUsage,
-                      "%s: in-place AlltoAll is supported on the host backend only", fn);
+    std::shared_ptr<void> staged;
     if (sendbuff == recvbuff && count > 0) {
       // In place: the blocks we send would be overwritten by the ones we receive.
-      void* staged = groupScratch(bytes * comm->nranks);
-      memcpy(staged, sendbuff, bytes * comm->nranks);
-      sendbuff = staged;
+      TCCL_CHECK(comm->device->stageCopy(sendbuff, bytes * comm->nranks, stream, &staged));
+      sendbuff = staged.get();
     }
     for (int peer = 0; peer < comm->nranks; ++peer) {
       TCCL_CHECK(queueP2p(comm, true, static_cast<const char*>(sendbuff) + peer * bytes, count,
-                          datatype, peer, stream));
+                          datatype, peer, stream, staged));
       TCCL_CHECK(queueP2p(comm, false, static_cast<char*>(recvbuff) + peer * bytes, count, datatype,
                           peer, stream));
     }

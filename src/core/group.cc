@@ -30,7 +30,6 @@ struct GroupState {
   int depth = 0;
   std::vector<CommWork> work;
   std::vector<ncclComm*> pendingInits;
-  std::vector<std::unique_ptr<char[]>> scratch;
 };
 thread_local GroupState tGroup;
 
@@ -118,6 +117,7 @@ void buildP2pProgram(ncclComm* comm, const std::vector<P2pTask>& tasks, Program*
         lane.recvConn = comm->p2pRecv[t.peer].get();
       prog->lanes.push_back(std::move(lane));
     }
+    if (t.keepAlive) prog->keepAlive.push_back(t.keepAlive);
     Lane& lane = prog->lanes[it->second];
     // Steps count bytes here: one program carries several datatypes.
     const size_t bytes = t.count * elemSize;
@@ -221,11 +221,6 @@ void groupAddPendingInit(ncclComm_t comm) {
   tGroup.pendingInits.push_back(comm);
 }
 
-void* groupScratch(size_t bytes) {
-  tGroup.scratch.push_back(std::make_unique<char[]>(bytes));
-  return tGroup.scratch.back().get();
-}
-
 ncclResult_t groupEnd() {
   if (tGroup.depth == 0)
     return setError(ncclInvalidUsage, "ncclGroupEnd without a matching ncclGroupStart");
@@ -239,8 +234,6 @@ ncclResult_t groupEnd() {
   }
   std::vector<CommWork> work = std::move(tGroup.work);
   tGroup.work.clear();
-  auto scratch = std::move(tGroup.scratch);
-  tGroup.scratch.clear();
   if (res != ncclSuccess || work.empty()) return res;
   return execute(work);
 }

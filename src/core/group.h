@@ -22,6 +22,7 @@ struct P2pTask {
   ncclDataType_t type = ncclFloat32;
   int peer = 0;
   cudaStream_t stream = nullptr;
+  std::shared_ptr<void> keepAlive;  // memory `buff` points into (a staged in-place input)
 };
 
 ncclResult_t groupStart();
@@ -31,8 +32,6 @@ bool inGroup();
 // Queue work for the current group (or run it at once outside one).
 ncclResult_t enqueueColl(ncclComm_t comm, const CollTask& task);
 ncclResult_t enqueueP2p(ncclComm_t comm, const P2pTask& task);
-// Memory that lives until the current group has run (staging for in-place AlltoAll).
-void* groupScratch(size_t bytes);
 // A communicator whose init runs during the group; groupEnd waits for it.
 void groupAddPendingInit(ncclComm_t comm);
 

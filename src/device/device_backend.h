@@ -42,6 +42,10 @@ class DeviceBackend {
   // Memory for partial results (tree reductions) that the steps can address. It is released
   // when the last owner lets go, after (in stream order) every step issued before that.
   virtual ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) = 0;
+  // A copy of [src, src + bytes) taken in the order of the user's `stream` (at once on the
+  // host), for the steps of this communicator to read; released like scratch memory.
+  virtual ncclResult_t stageCopy(const void* src, size_t bytes, cudaStream_t stream,
+                                 std::shared_ptr<void>* out) = 0;
 };
 
 std::unique_ptr<DeviceBackend> makeHostBackend();

@@ -52,6 +52,7 @@ struct Program {
   std::vector<Lane> lanes;
   std::unique_ptr<CustomOp> custom;  // runs first when set
   std::shared_ptr<void> scratch;     // partial results the steps point into (tree reductions)
+  std::vector<std::shared_ptr<void>> keepAlive;  // other memory the steps point into
 };
 
 }  // namespace tccl

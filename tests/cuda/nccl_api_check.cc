@@ -1,6 +1,7 @@
 // Through the public NCCL API of libtccl.so, with device buffers and a user stream: N ranks
-// (forked, all on GPU 0) run AllReduce, AllGather, ReduceScatter, Broadcast and Send/Recv
-// and check the values; rank 0 prints busbw of a large AllReduce. Needs TCCL_DEVICE=cuda.
+// (forked, all on GPU 0) run AllReduce, AllGather, ReduceScatter, Broadcast, in-place AlltoAll
+// and Send/Recv and check the values; rank 0 prints busbw of a large AllReduce. Needs
+// TCCL_DEVICE=cuda.
 // With `nodes` > 1 the ranks play that many nodes (NCCL_HOSTID), so hops between them go
 // through the network transport with GPU data staged in host memory.
 //   tccl_gpu_api_check [nranks [nodes]]
@@ -76,6 +77,14 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
   v = fetch(count);
   for (size_t i = 0; i < count; ++i)
     CHECK(v[i] == float(n * (i % 11)), "broadcast: element %zu is %g", i, v[i]);
+  // In place: the input is staged on the stream before the blocks are exchanged.
+  cudaMemcpyAsync(out, in, count * n * sizeof(float), cudaMemcpyDeviceToDevice, s);
+  r = ncclAlltoAll(out, out, count, ncclFloat, comm, s);
+  CHECK(r == ncclSuccess, "alltoall in place: %s", ncclGetLastError(comm));
+  v = fetch(count * n);
+  for (size_t i = 0; i < count * n; ++i)
+    CHECK(v[i] == float((i / count + 1) * ((rank * count + i % count) % 11)),
+          "alltoall in place: element %zu is %g", i, v[i]);
   ncclGroupStart();
   ncclSend(in, count, ncclFloat, (rank + 1) % n, comm, s);
   ncclRecv(out, count, ncclFloat, (rank + n - 1) % n, comm, s);

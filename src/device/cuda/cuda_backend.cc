@@ -86,6 +86,29 @@ ncclResult_t CudaBackend::allocScratch(size_t bytes, std::shared_ptr<void>* out)
   return ncclSuccess;
 }
 
+ncclResult_t CudaBackend::stageCopy(const void* src, size_t bytes, cudaStream_t userStream,
+                                    std::shared_ptr<void>* out) {
+  TCCL_CHECK(sticky());
+  DeviceGuard guard(dev_);
+  TCCL_CUDA_CHECK(guard.status());
+  CudaEvent copied;
+  TCCL_CUDA_CHECK(createEvent(&copied));
+  void* p = nullptr;
+  TCCL_CUDA_CHECK(cudaMallocAsync(&p, std::max<size_t>(bytes, 1), userStream));
+  // Freed on the internal stream after the steps that read it were issued there. Waiting for
+  // the copy first keeps that safe when the steps never ran (a group that failed before its
+  // launch); otherwise the internal stream has already waited for it.
+  cudaStream_t s = stream();
+  auto shared = std::make_shared<CudaEvent>(std::move(copied));
+  *out = std::shared_ptr<void>(p, [s, shared](void* q) {
+    (void)cudaEventSynchronize(shared->get());
+    (void)cudaFreeAsync(q, s);
+  });
+  TCCL_CUDA_CHECK(cudaMemcpyAsync(p, src, bytes, cudaMemcpyDefault, userStream));
+  TCCL_CUDA_CHECK(cudaEventRecord(shared->get(), userStream));
+  return ncclSuccess;
+}
+
 void CudaBackend::writeCounter(const void* devAddr, uint32_t value) {
   if (stickyError_ != cudaSuccess) return;
   cudaError_t e = memOps_->write(stream(), devAddr, value);

@@ -32,6 +32,10 @@ class CudaBackend final : public DeviceBackend {
   }
   // cudaMallocAsync on the internal stream; freed there with cudaFreeAsync.
   ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) override;
+  // cudaMallocAsync and a copy on the user's stream; freed on the internal stream, which
+  // waits for the user's stream before it runs the steps that read the copy.
+  ncclResult_t stageCopy(const void* src, size_t bytes, cudaStream_t stream,
+                         std::shared_ptr<void>* out) override;
   // copyEngine: a step that only moves bytes uses cudaMemcpyAsync instead of a kernel.
   ncclResult_t runStep(const ReduceSpec& spec, const DataStep& step, bool copyEngine);
   // Blocks until everything enqueued so far has completed.

@@ -1,6 +1,7 @@
 #include "device/device_backend.h"
 #include "device/host/host_reduce.h"
 
+#include <cstring>
 #include <memory>
 
 namespace tccl {
@@ -15,6 +16,13 @@ class HostBackend final : public DeviceBackend {
   }
   ncclResult_t allocScratch(size_t bytes, std::shared_ptr<void>* out) override {
     *out = std::make_shared_for_overwrite<char[]>(bytes);
+    return ncclSuccess;
+  }
+  ncclResult_t stageCopy(const void* src, size_t bytes, cudaStream_t,
+                         std::shared_ptr<void>* out) override {
+    auto copy = std::make_shared_for_overwrite<char[]>(bytes);
+    if (bytes) memcpy(copy.get(), src, bytes);
+    *out = std::move(copy);
     return ncclSuccess;
   }
 };
