@@ -86,18 +86,7 @@ PathResult exhaustiveChain(Profiler& profiler, const Candidates& candidates,
     enumerateHops(profiler, lists, ends, bestScore, best, evaluated);
   } while (std::next_permutation(order.begin(), order.end()));
 
-  PathResult r;
-  db::Channel ch;
-  r.entry = best.front().hop;
-  r.exit = best.back().hop;
-  ch.order.push_back(best.front().dst);
-  for (size_t i = 1; i + 1 < best.size(); ++i) {
-    ch.order.push_back(best[i].dst);
-    ch.hops.push_back(best[i].hop);
-  }
-  ch.gbps = bestScore;
-  r.channels.push_back(ch);
-  r.gbps = r.singleGbps = bestScore;
+  PathResult r = chainResult(best, bestScore);
   r.nodes = evaluated;
   return r;
 }

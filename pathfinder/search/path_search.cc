@@ -241,24 +241,31 @@ PathResult PathSearch::solve(const Problem& p) {
   return r;
 }
 
-PathResult PathSearch::toResult(const Problem& p, const std::vector<Transfer>& path,
-                                double gbps) const {
+PathResult chainResult(const std::vector<Transfer>& path, double gbps) {
   PathResult r;
   db::Channel ch;
-  if (p.ring) {
-    ch.order.push_back(p.first);
-    for (const Transfer& t : path) {
-      if (t.dst != p.first) ch.order.push_back(t.dst);
-      ch.hops.push_back(t.hop);
-    }
-  } else {
-    r.entry = path.front().hop;
-    r.exit = path.back().hop;
-    ch.order.push_back(path.front().dst);
-    for (size_t i = 1; i + 1 < path.size(); ++i) {
-      ch.order.push_back(path[i].dst);
-      ch.hops.push_back(path[i].hop);
-    }
+  r.entry = path.front().hop;
+  r.exit = path.back().hop;
+  ch.order.push_back(path.front().dst);
+  for (size_t i = 1; i + 1 < path.size(); ++i) {
+    ch.order.push_back(path[i].dst);
+    ch.hops.push_back(path[i].hop);
+  }
+  ch.gbps = gbps;
+  r.channels.push_back(ch);
+  r.gbps = r.singleGbps = gbps;
+  return r;
+}
+
+PathResult PathSearch::toResult(const Problem& p, const std::vector<Transfer>& path,
+                                double gbps) const {
+  if (!p.ring) return chainResult(path, gbps);
+  PathResult r;
+  db::Channel ch;
+  ch.order.push_back(p.first);
+  for (const Transfer& t : path) {
+    if (t.dst != p.first) ch.order.push_back(t.dst);
+    ch.hops.push_back(t.hop);
   }
   ch.gbps = gbps;
   r.channels.push_back(ch);

@@ -29,6 +29,10 @@ struct PathResult {
   size_t nodes = 0;                   // partial paths scored
 };
 
+// A chain's result from its transfers: the NIC's entry hop into the first GPU, the hops between
+// GPUs, and the exit hop to the NIC.
+PathResult chainResult(const std::vector<Transfer>& path, double gbps);
+
 class PathSearch {
  public:
   PathSearch(Profiler& profiler, const topo::Topology& topo, Candidates candidates,

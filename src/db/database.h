@@ -55,5 +55,7 @@ struct Database {
 };
 
 const NodeType* findNodeType(const Database& db, const std::string& name);
+// "[0,1,3]" for messages; `brackets` gives the two enclosing characters.
+std::string listGpus(const std::vector<int>& gpus, const char (&brackets)[3] = "[]");
 
 }  // namespace tccl::db

@@ -6,14 +6,6 @@
 namespace tccl::db {
 namespace {
 
-std::string gpuList(const std::vector<int>& gpus) {
-  std::ostringstream out;
-  out << "{";
-  for (size_t i = 0; i < gpus.size(); ++i) out << (i ? "," : "") << gpus[i];
-  out << "}";
-  return out.str();
-}
-
 // "0 -p2p_write/kernel-> 1 -bounce@numa1(kernel->copy_engine)-> 2 ..."
 std::string path(const Channel& ch, bool ring) {
   std::ostringstream out;
@@ -47,14 +39,14 @@ std::string showDatabase(const Database& db, const std::string& nodeName) {
     for (size_t i = 0; i < s.nics.size(); ++i)
       out << "  NIC" << i << "  " << s.nics[i].name << "  NUMA " << s.nics[i].numa << "\n";
     for (const IntraEntry& e : n.intra) {
-      out << "  intra " << gpuList(e.gpus) << ": " << e.gbps << " GB/s, " << e.channels.size()
-          << " channel(s)\n";
+      out << "  intra " << listGpus(e.gpus, "{}") << ": " << e.gbps << " GB/s, "
+          << e.channels.size() << " channel(s)\n";
       for (size_t c = 0; c < e.channels.size(); ++c)
         out << "    ch" << c << " " << std::setw(8) << e.channels[c].gbps << " GB/s  "
             << path(e.channels[c], true) << "\n";
     }
     for (const InterEntry& e : n.inter) {
-      out << "  inter " << gpuList(e.gpus) << ": " << e.gbps << " GB/s, entry "
+      out << "  inter " << listGpus(e.gpus, "{}") << ": " << e.gbps << " GB/s, entry "
           << describeHop(e.entry) << (e.entry.peerGpuDirect ? " (peer gdr)" : " (peer staged)")
           << ", exit " << describeHop(e.exit)
           << (e.exit.peerGpuDirect ? " (peer gdr)" : " (peer staged)") << "\n";

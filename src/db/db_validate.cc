@@ -21,14 +21,6 @@ std::string idx(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-std::string listInts(const std::vector<int>& v) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
-  out << "]";
-  return out.str();
-}
-
 std::string num(double v) {
   std::ostringstream out;
   out << v;
@@ -58,7 +50,7 @@ void checkSubset(const std::vector<int>& gpus, const NodeSignature& sig, const s
       fail(idx(path, i), "GPU index " + std::to_string(gpus[i]) + " out of range (node has " +
                              std::to_string(n) + " GPUs)");
     if (i > 0 && gpus[i] <= gpus[i - 1])
-      fail(path, "GPU subset " + listInts(gpus) + " must be ascending without repeats");
+      fail(path, "GPU subset " + listGpus(gpus) + " must be ascending without repeats");
   }
 }
 
@@ -69,13 +61,13 @@ void checkVisitsOnce(const std::vector<int>& order, const std::vector<int>& subs
   for (size_t i = 0; i < order.size(); ++i) {
     if (!std::binary_search(subset.begin(), subset.end(), order[i]))
       fail(idx(path, i),
-           "GPU " + std::to_string(order[i]) + " is not in the subset " + listInts(subset));
+           "GPU " + std::to_string(order[i]) + " is not in the subset " + listGpus(subset));
     if (!seen.insert(order[i]).second)
       fail(idx(path, i), "GPU " + std::to_string(order[i]) + " visited twice");
   }
   for (int g : subset)
     if (!seen.count(g))
-      fail(path, "does not visit GPU " + std::to_string(g) + " of the subset " + listInts(subset));
+      fail(path, "does not visit GPU " + std::to_string(g) + " of the subset " + listGpus(subset));
 }
 
 void checkEngine(Engine e, const std::string& path) {
@@ -159,7 +151,7 @@ void checkNode(const NodeType& node, const std::string& path) {
     const std::string p = idx(path + ".intra", i);
     checkSubset(e.gpus, sig, p + ".gpus");
     if (!intraSubsets.insert(e.gpus).second)
-      fail(p + ".gpus", "duplicate intra entry for GPU subset " + listInts(e.gpus));
+      fail(p + ".gpus", "duplicate intra entry for GPU subset " + listGpus(e.gpus));
     checkGbps(e.gbps, p + ".gbps", false);
     if (e.channels.empty()) fail(p + ".channels", "an entry needs at least one channel");
     for (size_t c = 0; c < e.channels.size(); ++c)
@@ -181,7 +173,7 @@ void checkNode(const NodeType& node, const std::string& path) {
       return k.str();
     };
     if (!interKeys.insert({e.gpus, hopKey(e.entry), hopKey(e.exit)}).second)
-      fail(p, "duplicate inter entry for GPU subset " + listInts(e.gpus) + ", entry " +
+      fail(p, "duplicate inter entry for GPU subset " + listGpus(e.gpus) + ", entry " +
                   describeHop(e.entry) + ", exit " + describeHop(e.exit));
     checkGbps(e.gbps, p + ".gbps", false);
     if (e.channels.empty()) fail(p + ".channels", "an entry needs at least one channel");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
 #include "db/node_chain_dp.h"
@@ -12,14 +11,6 @@
 
 namespace tccl::db {
 namespace {
-
-std::string listInts(const std::vector<int>& v) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
-  out << "]";
-  return out.str();
-}
 
 struct NodeUse {
   const NodeType* type = nullptr;
@@ -91,7 +82,7 @@ DbPlan buildPlan(const Database& db, const std::string& sourceLabel,
       if (e.gpus == use.subset) entry = &e;
     if (!entry) {
       out.whyNot =
-          "node type '" + use.type->name + "' has no ring for GPU subset " + listInts(use.subset);
+          "node type '" + use.type->name + "' has no ring for GPU subset " + listGpus(use.subset);
       return out;
     }
     for (const Channel& ch : entry->channels) plan.rings.push_back(intraRing(ch, use));
@@ -111,7 +102,7 @@ DbPlan buildPlan(const Database& db, const std::string& sourceLabel,
     }
     if (candidates[n].empty()) {
       out.whyNot = "node type '" + uses[n].type->name + "' (node " + std::to_string(n) +
-                   ") has no inter-node chain for GPU subset " + listInts(uses[n].subset);
+                   ") has no inter-node chain for GPU subset " + listGpus(uses[n].subset);
       return out;
     }
   }

@@ -44,14 +44,21 @@ std::string attrText(const pugi::xml_node& node, const char* name, const std::st
   return a.value();
 }
 
+// The whole text as a T: std::errc() on success, result_out_of_range, or invalid_argument.
+template <typename T>
+std::errc parseNumber(const std::string& text, T* v) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *v);
+  return ec == std::errc() && ptr != end ? std::errc::invalid_argument : ec;
+}
+
 int64_t attrInt(const pugi::xml_node& node, const char* name, const std::string& path) {
   const std::string text = attrText(node, name, path);
   int64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  const std::errc ec = parseNumber(text, &v);
   if (ec == std::errc::result_out_of_range)
     fail(path, std::string("attribute ") + name + "='" + text + "' is out of range");
-  if (ec != std::errc() || ptr != end || text.empty())
+  if (ec != std::errc())
     fail(path, std::string("attribute ") + name + "='" + text + "' is not an integer");
   return v;
 }
@@ -59,11 +66,10 @@ int64_t attrInt(const pugi::xml_node& node, const char* name, const std::string&
 double attrDouble(const pugi::xml_node& node, const char* name, const std::string& path) {
   const std::string text = attrText(node, name, path);
   double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  const std::errc ec = parseNumber(text, &v);
   if (ec == std::errc::result_out_of_range)
     fail(path, std::string("attribute ") + name + "='" + text + "': absurd bandwidth");
-  if (ec != std::errc() || ptr != end || text.empty())
+  if (ec != std::errc())
     fail(path, std::string("attribute ") + name + "='" + text + "' is not a number");
   if (std::isnan(v)) fail(path, "bandwidth is NaN");
   if (v <= 0) fail(path, "bandwidth " + text + " GB/s is not positive");

@@ -11,7 +11,30 @@
 
 namespace tccl {
 
-size_t dataTypeSize(ncclDataType_t type);
+// Inline and constexpr: the CUDA kernel library uses it without the runtime's symbols.
+constexpr size_t dataTypeSize(ncclDataType_t type) {
+  switch (type) {
+    case ncclInt8:
+    case ncclUint8:
+    case ncclFloat8e4m3:
+    case ncclFloat8e5m2:
+      return 1;
+    case ncclFloat16:
+    case ncclBfloat16:
+      return 2;
+    case ncclInt32:
+    case ncclUint32:
+    case ncclFloat32:
+      return 4;
+    case ncclInt64:
+    case ncclUint64:
+    case ncclFloat64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
 const char* dataTypeName(ncclDataType_t type);
 bool isFloatingType(ncclDataType_t type);
 

@@ -264,6 +264,16 @@ Topology readTopology(const json& doc) {
 
   std::map<std::string, int> pcieIds;
   readPcie(top, t, pcieIds);
+  // A device's "numa" and "parent", which must agree.
+  auto readPlacement = [&](const ObjectReader& r, const char* what, int* numa, int* parent) {
+    *numa = r.integer("numa");
+    checkNuma(t, *numa, r.at("numa"));
+    *parent = pcieIndex(pcieIds, r.str("parent"), r.at("parent"));
+    if (t.pcie[*parent].numa != *numa)
+      fail(r.at("numa"), std::string(what) + " is on NUMA node " + std::to_string(*numa) +
+                             " but its PCIe parent '" + t.pcie[*parent].id + "' is on NUMA node " +
+                             std::to_string(t.pcie[*parent].numa));
+  };
 
   const json& gpus = top.array("gpus", true);
   for (size_t i = 0; i < gpus.size(); ++i) {
@@ -273,13 +283,7 @@ Topology readTopology(const json& doc) {
     Gpu g;
     g.busId = r.str("bus_id");
     g.model = r.str("model");
-    g.numa = r.integer("numa");
-    checkNuma(t, g.numa, r.at("numa"));
-    g.parent = pcieIndex(pcieIds, r.str("parent"), r.at("parent"));
-    if (t.pcie[g.parent].numa != g.numa)
-      fail(r.at("numa"), "GPU is on NUMA node " + std::to_string(g.numa) +
-                             " but its PCIe parent '" + t.pcie[g.parent].id + "' is on NUMA node " +
-                             std::to_string(t.pcie[g.parent].numa));
+    readPlacement(r, "GPU", &g.numa, &g.parent);
     g.upGbps = r.capacity("up_gbps");
     g.downGbps = r.capacity("down_gbps");
     if (i > 0 && !(t.gpus.back().busId < g.busId))
@@ -295,13 +299,7 @@ Topology readTopology(const json& doc) {
         {"name", "numa", "parent", "up_gbps", "down_gbps", "wire_gbps", "gpu_direct", "note"});
     Nic n;
     n.name = r.str("name");
-    n.numa = r.integer("numa");
-    checkNuma(t, n.numa, r.at("numa"));
-    n.parent = pcieIndex(pcieIds, r.str("parent"), r.at("parent"));
-    if (t.pcie[n.parent].numa != n.numa)
-      fail(r.at("numa"), "NIC is on NUMA node " + std::to_string(n.numa) +
-                             " but its PCIe parent '" + t.pcie[n.parent].id + "' is on NUMA node " +
-                             std::to_string(t.pcie[n.parent].numa));
+    readPlacement(r, "NIC", &n.numa, &n.parent);
     n.upGbps = r.capacity("up_gbps");
     n.downGbps = r.capacity("down_gbps");
     n.wireGbps = r.capacity("wire_gbps");

@@ -84,6 +84,19 @@ inline std::vector<RankOutcome> runForkedRanks(
   return out;
 }
 
+// For a tool's main: prints every rank's report and the ranks that failed; the exit status.
+inline int printOutcomes(const std::vector<RankOutcome>& outcomes) {
+  int rc = outcomes.empty() ? 1 : 0;
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    fputs(outcomes[r].report.c_str(), stdout);
+    if (outcomes[r].exitCode != 0) {
+      printf("RANK %zu exit %d\n", r, outcomes[r].exitCode);
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
 inline void report(int fd, const std::string& line) {
   std::string s = line + "\n";
   (void)!write(fd, s.data(), s.size());

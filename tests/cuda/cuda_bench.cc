@@ -166,13 +166,5 @@ int main(int argc, char** argv) {
   auto outcomes = runForkedRanks(o.ranks, [&](int rank, int n, const ncclUniqueId& id, int fd) {
     return rankMain(o, rank, n, id, fd);
   });
-  int rc = outcomes.empty() ? 1 : 0;
-  for (size_t r = 0; r < outcomes.size(); ++r) {
-    fputs(outcomes[r].report.c_str(), stdout);
-    if (outcomes[r].exitCode != 0) {
-      printf("RANK %zu exit %d\n", r, outcomes[r].exitCode);
-      rc = 1;
-    }
-  }
-  return rc;
+  return printOutcomes(outcomes);
 }

@@ -129,13 +129,5 @@ int main(int argc, char** argv) {
   auto outcomes = tccl::test::runForkedRanks(n, rankMain, [n, nodes](int rank) {
     if (nodes > 1) setenv("NCCL_HOSTID", ("node" + std::to_string(rank * nodes / n)).c_str(), 1);
   });
-  int rc = outcomes.empty() ? 1 : 0;
-  for (size_t r = 0; r < outcomes.size(); ++r) {
-    fputs(outcomes[r].report.c_str(), stdout);
-    if (outcomes[r].exitCode != 0) {
-      printf("RANK %zu exit %d\n", r, outcomes[r].exitCode);
-      rc = 1;
-    }
-  }
-  return rc;
+  return tccl::test::printOutcomes(outcomes);
 }

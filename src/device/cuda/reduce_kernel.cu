@@ -11,26 +11,6 @@ namespace {
 
 constexpr int kThreads = 512;
 
-// exec/datatype.cc's dataTypeSize, kept here so that this library needs no runtime symbols.
-constexpr size_t elementSize(ncclDataType_t type) {
-  switch (type) {
-    case ncclInt8:
-    case ncclUint8:
-    case ncclFloat8e4m3:
-    case ncclFloat8e5m2:
-      return 1;
-    case ncclFloat16:
-    case ncclBfloat16:
-      return 2;
-    case ncclInt32:
-    case ncclUint32:
-    case ncclFloat32:
-      return 4;
-    default:
-      return 8;
-  }
-}
-
 // Storage type -> compute type and the exact conversions of exec/datatype.h.
 template <typename T>
 struct DevTraits {
@@ -288,7 +268,7 @@ cudaError_t launchDataStep(const ReduceSpec& spec, const DataStep& step, bool co
   if (spec.type < 0 || spec.type >= ncclNumTypes) return cudaErrorInvalidValue;
   if (isPureCopy(spec, step)) {
     const void* src = step.local ? step.local : step.received;
-    const size_t bytes = step.count * elementSize(spec.type);
+    const size_t bytes = step.count * dataTypeSize(spec.type);
     // Writing a buffer onto itself (in place) is skipped, as on the host.
     void* d0 = step.out0 != src ? step.out0 : nullptr;
     void* d1 = step.out1 != src ? step.out1 : nullptr;
