@@ -9,8 +9,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/forked_ranks.h"
 #include "core/bootstrap.h"
@@ -335,6 +338,108 @@ TEST(PluginNetConnection, GpuDirectReceivesAreFlushed) {
         return finish(r);
       },
       environment({{"NCCL_NET_PLUGIN", "tcptest"}, {"TCCL_TESTNET_PTR_SUPPORT", "cuda"}}), 60);
+  expectAllPassed(outcomes);
+}
+
+// Device steps that finish only when the test says so: commits and releases must reach the
+// plugin only after the steps issued before them.
+class GatedSteps final : public AsyncSteps {
+ public:
+  ncclResult_t adopt(void* base, size_t bytes, void** stepBase) override {
+    adoptedBytes = bytes;
+    *stepBase = base;
+    return ncclSuccess;
+  }
+  ncclResult_t afterIssuedSteps(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    gated_.push_back(std::move(fn));
+    return ncclSuccess;
+  }
+  void drain() override { finishSteps(); }
+  ncclResult_t check() override {
+    return faulty ? setError(ncclUnhandledCudaError, "device fault (test)") : ncclSuccess;
+  }
+  size_t waiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return gated_.size();
+  }
+  void finishSteps() {
+    std::vector<std::function<void()>> due;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      due.swap(gated_);
+    }
+    for (auto& fn : due) fn();
+  }
+
+  size_t adoptedBytes = 0;
+  bool faulty = false;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::function<void()>> gated_;
+};
+
+TEST(PluginNetConnection, DeviceStagedHopsWaitForTheSteps) {
+  auto outcomes = test::runForkedRanks(
+      2,
+      [](int rank, int nranks, const ncclUniqueId& id, int fd) {
+        Rank r;
+        if (!startRank(rank, nranks, id, fd, &r)) return finish(r);
+        auto steps = std::make_shared<GatedSteps>();
+        PluginNetConnectionSpec spec = smallSpec(rank, 1 - rank);
+        spec.nSlots = 1;
+        spec.asyncSteps = steps;
+        std::unique_ptr<Connection> conn;
+        if (!openHop(r, spec, &conn)) return finish(r);
+        r.require(steps->adoptedBytes == kSlot, "the staging buffer was not adopted");
+        r.require(conn->copyEngine(), "a device-staged hop should ask for copy engines");
+        char signal = 0;
+        ncclResult_t failure;
+        size_t bytes = 0;
+        auto poll = [&](double sec) {
+          return pollHop(
+              *conn, sec, [&] { return conn->tryRecvSlot(&bytes); }, &failure);
+        };
+        if (rank == 0) {
+          auto* slot = static_cast<char*>(conn->trySendSlot());
+          if (!r.require(slot != nullptr, "no first slot")) return finish(r);
+          slot[0] = 'a';
+          conn->commitSend(1);
+          r.require(steps->waiting() == 1, "the commit did not wait for the device steps");
+          r.bs->recv(1, kSignalTag, &signal, 1);  // the receiver saw nothing meanwhile
+          steps->finishSteps();
+          slot = static_cast<char*>(pollHop(
+              *conn, 10, [&] { return conn->trySendSlot(); }, &failure));
+          if (!r.require(slot != nullptr, "the first send never completed")) return finish(r);
+          slot[0] = 'b';
+          conn->commitSend(1);
+          steps->finishSteps();
+          r.bs->recv(1, kSignalTag, &signal, 1);
+        } else {
+          r.require(poll(0.3) == nullptr, "a slot arrived before its commit was published");
+          r.bs->send(0, kSignalTag, &signal, 1);
+          auto* data = static_cast<const char*>(poll(10));
+          if (!r.require(data && bytes == 1 && data[0] == 'a', "first slot wrong or missing"))
+            return finish(r);
+          conn->releaseRecv();
+          r.require(steps->waiting() == 1, "the release did not wait for the device steps");
+          // One slot: the second message cannot land before the release is published.
+          r.require(poll(0.3) == nullptr, "a slot arrived into a slot not yet released");
+          steps->finishSteps();
+          data = static_cast<const char*>(poll(10));
+          r.require(data && bytes == 1 && data[0] == 'b', "second slot wrong or missing");
+          conn->releaseRecv();
+          r.require(conn->checkPeer() == ncclSuccess, "healthy hop: " + lastThreadError());
+          steps->faulty = true;
+          r.require(conn->checkPeer() == ncclUnhandledCudaError, "device fault not reported");
+          steps->faulty = false;
+          r.bs->send(0, kSignalTag, &signal, 1);
+        }
+        conn.reset();
+        return finish(r);
+      },
+      environment({{"NCCL_NET_PLUGIN", "tcptest"}}), 60);
   expectAllPassed(outcomes);
 }
 
