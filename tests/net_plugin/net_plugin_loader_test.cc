@@ -81,9 +81,10 @@ TEST(NetPluginLoader, PrefersV10WhenV8AndV10AreExported) {
       << c.log;
   EXPECT_EQ(countLines(c.log, {"NCCL INFO", "NET/TestTCP : dev 0 lo: speed"}), 1) << c.log;
   EXPECT_EQ(countLines(c.log, {"NCCL INFO", "Using network TestTCP"}), 1) << c.log;
-  // The plugin's own lines come through the logger TCCL hands to init.
+  // The plugin's own lines come through the logger TCCL hands to init, its newline dropped.
   EXPECT_EQ(countLines(c.log, {"NCCL INFO", "NET/TestTCP: 1 device(s), at most 2 requests"}), 1)
       << c.log;
+  EXPECT_EQ(c.log.find("\n\n"), std::string::npos) << c.log;
   EXPECT_EQ(warnLines(c.log), 0) << c.log;
 }
 
@@ -168,7 +169,12 @@ TEST(NetPluginLoader, ListTriesEachPluginInOrder) {
   EXPECT_EQ(c.fields["result"], "ncclSuccess") << c.report;
   EXPECT_EQ(c.fields["version"], "8");
   EXPECT_EQ(warnLines(c.log), 1) << c.log;
-  EXPECT_EQ(countLines(c.log, {"NCCL WARN", "libnccl-net-nosym.so", "another plugin is used"}), 1)
+  EXPECT_EQ(countLines(c.log, {"NCCL WARN", "libnccl-net-nosym.so", "trying the next plugin"}), 1)
+      << c.log;
+  // Under NCCL_NET, said once the network is found.
+  c = choose({{"NCCL_NET_PLUGIN", "nosym,tcptest-v8"}, {"NCCL_NET", "TestTCP"}});
+  EXPECT_EQ(c.fields["version"], "8") << c.report;
+  EXPECT_EQ(countLines(c.log, {"NCCL WARN", "libnccl-net-nosym.so", "TestTCP is used"}), 1)
       << c.log;
 }
 

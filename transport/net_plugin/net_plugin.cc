@@ -1,5 +1,6 @@
 #include "transport/net_plugin/net_plugin.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -49,8 +50,12 @@ void pluginLogger(netabi::PluginLogLevel level, unsigned long flags, const char*
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  const int n = vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  // Plugins written for NCCL often end their messages with a newline; our lines have one.
+  for (size_t len = std::min(sizeof(msg) - 1, static_cast<size_t>(std::max(n, 0)));
+       len > 0 && msg[len - 1] == '\n'; --len)
+    msg[len - 1] = '\0';
   logMessage(ours, subsys, file ? file : "plugin", line, "%s", msg);
 }
 

@@ -242,6 +242,9 @@ ncclResult_t chooseNetwork(const NetPluginEnv& env, NetworkChoice* out) {
     entries.clear();
   }
 
+  // Without NCCL_NET a failure is only ever a fallback: said at once. Under NCCL_NET it may
+  // turn into the error, which then says it instead.
+  const bool mayFail = !env.net.empty() && !wantSocket;
   std::vector<Failure> failures, skipped;
   {
     std::lock_guard<std::mutex> lock(gRegistryMutex);
@@ -254,14 +257,17 @@ ncclResult_t chooseNetwork(const NetPluginEnv& env, NetworkChoice* out) {
           skipped.push_back(std::move(failure));
           break;
         case Outcome::kFailed:
+          if (!mayFail)
+            WARN("NET/Plugin: cannot use %s: %s; %s", failure.library.c_str(), failure.why.c_str(),
+                 i + 1 < entries.size() ? "trying the next plugin"
+                                        : "NIC hops use TCCL's own Socket transport");
           failures.push_back(std::move(failure));
           break;
       }
     }
   }
 
-  const bool fallback = !out->plugin;
-  if (fallback && !env.net.empty() && !wantSocket) {
+  if (mayFail && !out->plugin) {
     std::string tried;
     for (const auto* list : {&failures, &skipped})
       for (const Failure& f : *list) tried += "; " + f.library + ": " + f.why;
@@ -270,12 +276,10 @@ ncclResult_t chooseNetwork(const NetPluginEnv& env, NetworkChoice* out) {
                     "NCCL_NET=%s: no network of that name can be used (TCCL's own is %s)%s",
                     env.net.c_str(), kBuiltinNetName, tried.c_str());
   }
-  for (size_t i = 0; i < failures.size(); ++i) {
-    const bool last = i + 1 == failures.size();
-    WARN(
-        "NET/Plugin: cannot use %s: %s; %s", failures[i].library.c_str(), failures[i].why.c_str(),
-        !last || !fallback ? "another plugin is used" : "NIC hops use TCCL's own Socket transport");
-  }
+  if (mayFail)
+    for (const Failure& f : failures)
+      WARN("NET/Plugin: cannot use %s: %s; %s is used", f.library.c_str(), f.why.c_str(),
+           out->name().c_str());
   INFO(kLogInit | kLogNet, "Using network %s", out->name().c_str());
   return ncclSuccess;
 }

@@ -6,10 +6,11 @@
 //   "none" (or an empty value) loads nothing.
 // - From each library the newest table exported among ncclNetPlugin_v10 ... v6 is used.
 // - NCCL_NET picks a network by name (case-insensitive): a plugin's, or "Socket", TCCL's own
-//   TCP transport, which is also what NIC hops use when no plugin can be used.
+//   TCP transport, which is also what NIC hops use when no plugin can be used. Plugins of
+//   another name are not initialized; NCCL_NET=Socket loads none.
 // - A plugin that cannot be loaded or initialized costs one WARN line and the next candidate
 //   (finally Socket) is used, unless NCCL_NET named a network that nothing provides: that is
-//   an error.
+//   an error. (NCCL says INFO where TCCL warns; the absent default library stays an INFO.)
 // An initialized plugin stays loaded and initialized until the process exits: ABIs before v11
 // have no finalize, and NCCL initializes them once per process too.
 #pragma once

@@ -462,6 +462,9 @@ ncclResult_t checkSpec(const NetPlugin* net, int dev, const PluginNetConnectionS
   if (spec.nSlots < 1 || spec.nSlots > kMaxSlots)
     return setError(ncclInternalError, "net FIFO with %d slots (1..%d)", spec.nSlots, kMaxSlots);
   const size_t maxMessage = net->maxMessageBytes(dev);
+  if (maxMessage == 0)
+    return setError(ncclSystemError, "NET/%s dev %d reports a maxP2pBytes of 0",
+                    net->name().c_str(), dev);
   if (spec.slotBytes == 0 || spec.slotBytes > maxMessage)
     return setError(ncclInvalidUsage,
                     "TCCL_CHUNK_SIZE=%zu: NET/%s (ABI v%d) dev %d moves at most %zu bytes at once",

@@ -405,7 +405,8 @@ ncclResult_t init(tccl::netabi::Logger logger) {
     TN_LOG(kPluginLogWarn, "NET/TestTCP: no usable IPv4 interface");
     return ncclSystemError;
   }
-  TN_LOG(kPluginLogInfo, "NET/TestTCP: %zu device(s), at most %d requests per comm",
+  // Ends in a newline, as many plugins written for NCCL do.
+  TN_LOG(kPluginLogInfo, "NET/TestTCP: %zu device(s), at most %d requests per comm\n",
          gDevices.size(), gMaxRequests);
   return ncclSuccess;
 }
