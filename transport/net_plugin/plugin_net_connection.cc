@@ -1,6 +1,7 @@
 #include "transport/net_plugin/plugin_net_connection.h"
 
 #include <sched.h>
+#include <sys/prctl.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -24,9 +25,8 @@ using Clock = std::chrono::steady_clock;
 using Micros = std::chrono::microseconds;
 
 constexpr int kMaxSlots = 64;
-// The helper polls the plugin without pause while something moves or the executor waits on
-// this hop, and for this long after; then it naps, longer and longer up to kMaxNap.
-constexpr auto kBusyWindow = std::chrono::milliseconds(2);
+// The helper's pace (see run()).
+constexpr Micros kSpinWindow{50};
 constexpr Micros kMinNap{20};
 constexpr Micros kMaxNap{1000};
 
@@ -77,10 +77,7 @@ class PluginNetConnection final : public Connection {
 
   void* trySendSlot() override {
     noteActivity();
-    if (sent_ - completed_.load(std::memory_order_acquire) >= nSlots_) {
-      kick();
-      return nullptr;
-    }
+    if (sent_ - completed_.load(std::memory_order_acquire) >= nSlots_) return nullptr;
     return stepBase_ + (sent_ % nSlots_) * spec_.slotBytes;
   }
 
@@ -96,10 +93,7 @@ class PluginNetConnection final : public Connection {
 
   const void* tryRecvSlot(size_t* bytes) override {
     noteActivity();
-    if (arrived_.load(std::memory_order_acquire) <= received_) {
-      kick();
-      return nullptr;
-    }
+    if (arrived_.load(std::memory_order_acquire) <= received_) return nullptr;
     const uint64_t slot = received_ % nSlots_;
     *bytes = sizes_[slot];
     return stepBase_ + slot * spec_.slotBytes;
@@ -193,7 +187,7 @@ class PluginNetConnection final : public Connection {
  private:
   bool aborted() const { return spec_.abortFlag && spec_.abortFlag->load(); }
 
-  // Executor thread only: a plain counter the helper watches for "someone is waiting".
+  // Executor thread only: a plain counter the helper watches for "someone is waiting here".
   void noteActivity() {
     activity_.store(activity_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -207,7 +201,7 @@ class PluginNetConnection final : public Connection {
            lastThreadError().c_str());
   }
 
-  // Wakes the helper when it naps.
+  // Wakes the helper from a nap: new work for it.
   void kick() {
     if (!sleeping_.load(std::memory_order_seq_cst)) return;
     {
@@ -272,30 +266,34 @@ class PluginNetConnection final : public Connection {
 
   // ---- helper thread
 
+  // Polls the plugin without pause for a moment after each step forward; otherwise naps,
+  // briefly while the executor waits on this hop or sends are in flight (the peer may be
+  // waiting for them), longer and longer (up to kMaxNap) when the hop is idle. Spinning
+  // helpers would take the cores that the kernel, a TCP-like plugin and the executor need.
   void run() {
+    prctl(PR_SET_TIMERSLACK, 1000UL);  // naps of tens of microseconds, not 50 more
     if (!isSender_ && !acceptPeer()) return;
-    auto lastBusy = Clock::now();
+    auto lastProgress = Clock::now();
     uint64_t seenActivity = activity_.load(std::memory_order_relaxed);
     Micros nap = kMinNap;
     while (!stop_.load(std::memory_order_acquire) && !aborted()) {
       bool progressed = false;
       if (!(isSender_ ? progressSends(&progressed) : progressRecvs(&progressed))) return;
-      const uint64_t activity = activity_.load(std::memory_order_relaxed);
-      const bool sendsPending = isSender_ && finished_ < seenWork_;
       const auto now = Clock::now();
-      if (progressed || activity != seenActivity || sendsPending) {
-        seenActivity = activity;
-        lastBusy = now;
+      if (progressed) {
+        lastProgress = now;
         nap = kMinNap;
-        if (!progressed) sched_yield();
         continue;
       }
-      if (now - lastBusy < kBusyWindow) {
+      if (now - lastProgress < kSpinWindow) {
         sched_yield();
         continue;
       }
+      const uint64_t activity = activity_.load(std::memory_order_relaxed);
+      const bool wanted = activity != seenActivity || (isSender_ && finished_ < seenWork_);
+      seenActivity = activity;
       napFor(nap);
-      nap = std::min(nap * 2, kMaxNap);
+      nap = wanted ? kMinNap : std::min(nap * 2, kMaxNap);
     }
   }
 
