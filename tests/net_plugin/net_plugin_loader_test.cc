@@ -272,5 +272,35 @@ TEST(NetPluginLoader, InitializesOncePerProcess) {
   EXPECT_EQ(countLines(run.log, {"NCCL WARN", "failed to initialize"}), 2) << run.log;
 }
 
+// makeVDevice exists from v9 on; the new device's properties list the devices it fuses.
+std::string fuseFirstDevice() {
+  NetworkChoice choice;
+  if (chooseNetwork(readNetPluginEnv(), &choice) != ncclSuccess || !choice.plugin)
+    return "no plugin";
+  NetPlugin& net = *choice.plugin;
+  const int physical[] = {0};
+  int dev = -1;
+  const ncclResult_t res = net.makeVirtualDevice(physical, &dev);
+  std::string out = "result=" + std::string(resultName(res)) + "\n";
+  if (res != ncclSuccess) return out;
+  const NetDeviceProperties& p = net.device(dev);
+  return out + "dev=" + std::to_string(dev) + "\ncount=" + std::to_string(net.deviceCount()) +
+         "\nfused=" + std::to_string(p.fusedDevices.size()) + ":" +
+         std::to_string(p.fusedDevices.at(0)) + "\nname=" + p.name + "\n";
+}
+
+TEST(NetPluginLoader, VirtualDevicesFromV9On) {
+  for (const char* plugin : {"tcptest", "tcptest-v9"}) {
+    auto fields = parse(runInChild({{"NCCL_NET_PLUGIN", plugin}}, fuseFirstDevice).report);
+    EXPECT_EQ(fields["result"], "ncclSuccess") << plugin;
+    EXPECT_EQ(fields["dev"], "1") << plugin;
+    EXPECT_EQ(fields["count"], "2") << plugin;
+    EXPECT_EQ(fields["fused"], "1:0") << plugin;
+    EXPECT_EQ(fields["name"], "lo") << plugin;
+  }
+  auto fields = parse(runInChild({{"NCCL_NET_PLUGIN", "tcptest-v8"}}, fuseFirstDevice).report);
+  EXPECT_EQ(fields["result"], "ncclInvalidUsage") << "v8 has no makeVDevice";
+}
+
 }  // namespace
 }  // namespace tccl

@@ -65,6 +65,7 @@ struct Device {
   std::string pciPath;
   sockaddr_in address{};
   int speedMbps = 10000;
+  std::vector<int> fused;
 };
 std::vector<Device> gDevices;
 int gMaxRequests = 2;
@@ -210,6 +211,7 @@ void findDevices() {
       d.name = name;
       memcpy(&d.address, i->ifa_addr, sizeof(sockaddr_in));
       d.address.sin_port = 0;
+      d.fused = {static_cast<int>(gDevices.size())};
       char path[PATH_MAX];
       const std::string sys = "/sys/class/net/" + name + "/device";
       if (realpath(sys.c_str(), path)) d.pciPath = path;
@@ -419,9 +421,32 @@ ncclResult_t devices(int* ndev) {
 ncclResult_t deviceInfo(int dev, DeviceInfo* out) {
   if (dev < 0 || dev >= static_cast<int>(gDevices.size())) return ncclInvalidArgument;
   const Device& d = gDevices[static_cast<size_t>(dev)];
-  *out = DeviceInfo{
-      d.name.c_str(), d.pciPath.empty() ? nullptr : d.pciPath.c_str(), gPtrSupport, d.speedMbps, 1,
-      gMaxP2pBytes};
+  *out = DeviceInfo{d.name.c_str(),
+                    d.pciPath.empty() ? nullptr : d.pciPath.c_str(),
+                    gPtrSupport,
+                    d.speedMbps * static_cast<int>(d.fused.size()),
+                    1,
+                    gMaxP2pBytes,
+                    &d.fused};
+  return ncclSuccess;
+}
+
+ncclResult_t makeVDevice(int* dev, tccl::netabi::VirtualDeviceProps* props) {
+  if (!props || props->ndevs < 1 || props->ndevs > tccl::netabi::kMaxDevsPerVirtualNic)
+    return ncclInvalidArgument;
+  Device v;
+  for (int i = 0; i < props->ndevs; ++i) {
+    const int p = props->devs[i];
+    if (p < 0 || p >= static_cast<int>(gDevices.size()) ||
+        gDevices[static_cast<size_t>(p)].fused.size() != 1)
+      return ncclInvalidArgument;  // only physical devices fuse
+    const Device& phys = gDevices[static_cast<size_t>(p)];
+    v.name += (v.name.empty() ? "" : "+") + phys.name;
+    v.fused.push_back(p);
+  }
+  v.address = gDevices[static_cast<size_t>(props->devs[0])].address;
+  *dev = static_cast<int>(gDevices.size());
+  gDevices.push_back(std::move(v));
   return ncclSuccess;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "transport/net_plugin/net_plugin_abi.h"
 
@@ -19,11 +20,14 @@ struct DeviceInfo {
   int speedMbps;
   int maxRecvs;
   size_t maxP2pBytes;
+  const std::vector<int>* fused;  // the physical devices behind it (itself when physical)
 };
 
 ncclResult_t init(tccl::netabi::Logger logger);
 ncclResult_t devices(int* ndev);
 ncclResult_t deviceInfo(int dev, DeviceInfo* out);
+// NIC fusion (v9+): a device that stands for several; it uses the first one's address.
+ncclResult_t makeVDevice(int* dev, tccl::netabi::VirtualDeviceProps* props);
 ncclResult_t listen(int dev, void* handle, void** listenComm);
 ncclResult_t connect(int dev, void* handle, void** sendComm);
 ncclResult_t accept(void* listenComm, void** recvComm);

@@ -99,8 +99,8 @@ ncclResult_t commonProperties(int dev, Props* props, tcpnet::DeviceInfo* info) {
   tcpnet::DeviceInfo info{};
   ncclResult_t res = commonProperties(dev, props, &info);
   props->netDeviceType = kDeviceHost;
-  props->vProps.ndevs = 1;
-  props->vProps.devs[0] = dev;
+  props->vProps.ndevs = static_cast<int>(info.fused->size());
+  for (size_t i = 0; i < info.fused->size(); ++i) props->vProps.devs[i] = (*info.fused)[i];
   props->maxP2pBytes = info.maxP2pBytes;
   props->maxCollBytes = info.maxP2pBytes;
   return res;
@@ -231,7 +231,7 @@ TESTNET_EXPORT NetV9 ncclNetPlugin_v9 = {
     tcpnet::closeListen,
     nullptr,
     nullptr,
-    nullptr,
+    tcpnet::makeVDevice,
 };
 #endif
 
@@ -256,7 +256,7 @@ TESTNET_EXPORT NetV10 ncclNetPlugin_v10 = {
     tcpnet::closeListen,
     nullptr,
     nullptr,
-    nullptr,
+    tcpnet::makeVDevice,
 };
 #endif
 
