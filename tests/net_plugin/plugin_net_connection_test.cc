@@ -109,8 +109,9 @@ ncclResult_t connectHop(Rank& r, int sender, int receiver, const PluginNetConnec
     TCCL_CHECK(pluginNetListen(r.net, 0, spec, &handle, out));
     return r.bs->send(sender, tag, &handle, sizeof(handle));
   }
+  TCCL_CHECK(pluginNetPrepareSend(r.net, 0, spec, out));
   TCCL_CHECK(r.bs->recv(receiver, tag, &handle, sizeof(handle)));
-  return pluginNetConnect(r.net, 0, handle, spec, out);
+  return pluginNetConnect(**out, handle);
 }
 
 // connectHop for the hop rank 0 -> rank 1, failures recorded in `r`.
@@ -267,14 +268,15 @@ TEST(PluginNetConnection, BothDirectionsAtOnce) {
         if (!startRank(rank, nranks, id, fd, &r)) return finish(r);
         const int peer = 1 - rank;
         std::unique_ptr<Connection> out, in;
-        // Each rank first listens for its incoming hop, then connects its outgoing one: the
-        // order a ring's setup takes; the accepts complete on the helper threads meanwhile.
+        // The three phases of a ring's setup: prepare the outgoing hop, listen for the
+        // incoming one, connect the outgoing one; the accepts complete on helper threads.
         NetHandle mine, theirs;
         PluginNetConnectionSpec spec = smallSpec(rank, peer);
-        if (!r.require(pluginNetListen(r.net, 0, spec, &mine, &in) == ncclSuccess &&
+        if (!r.require(pluginNetPrepareSend(r.net, 0, spec, &out) == ncclSuccess &&
+                           pluginNetListen(r.net, 0, spec, &mine, &in) == ncclSuccess &&
                            r.bs->send(peer, kHandleTag, &mine, sizeof(mine)) == ncclSuccess &&
                            r.bs->recv(peer, kHandleTag, &theirs, sizeof(theirs)) == ncclSuccess &&
-                           pluginNetConnect(r.net, 0, theirs, spec, &out) == ncclSuccess,
+                           pluginNetConnect(*out, theirs) == ncclSuccess,
                        "setup: " + lastThreadError()))
           return finish(r);
         // One thread, both directions interleaved, as the executor's lanes run.
@@ -618,6 +620,10 @@ TEST(PluginNetConnection, SpecsThePluginCannotServeAreRefused) {
         fits.deviceSlots =
             PluginSlotMemory{std::shared_ptr<void>(malloc(8000), free), netabi::kPtrCuda, -1, 0};
         attempt(0, fits);  // the device only reaches host memory
+        fits.deviceSlots.reset();
+        attempt(0, fits);  // a receiver, fine: but it cannot be connected like a sender
+        out += std::string(resultName(pluginNetConnect(*conn, handle))) + ": " + lastThreadError() +
+               "\n";
         return out;
       });
   EXPECT_NE(run.report.find("ncclInvalidUsage: TCCL_CHUNK_SIZE=4096: NET/TestTCP (ABI v10) dev 0 "
@@ -628,6 +634,10 @@ TEST(PluginNetConnection, SpecsThePluginCannotServeAreRefused) {
             std::string::npos)
       << run.report;
   EXPECT_NE(run.report.find("ncclInvalidUsage: NET/TestTCP dev 0 cannot reach GPU memory"),
+            std::string::npos)
+      << run.report;
+  EXPECT_NE(run.report.find("ncclInternalError: pluginNetConnect on a connection that is not an "
+                            "unconnected plugin sender"),
             std::string::npos)
       << run.report;
 }

@@ -184,6 +184,8 @@ class PluginNetConnection final : public Connection {
     helper_ = std::thread([this] { run(); });
   }
 
+  bool awaitsConnect() const { return isSender_ && !sendComm_ && !helper_.joinable(); }
+
  private:
   bool aborted() const { return spec_.abortFlag && spec_.abortFlag->load(); }
 
@@ -488,36 +490,48 @@ ncclResult_t checkSpec(const NetPlugin* net, int dev, const PluginNetConnectionS
   return ncclSuccess;
 }
 
-// The two sides differ only in how they reach the peer: `join` listens or connects.
-template <typename Join>
-ncclResult_t setUp(bool isSender, std::shared_ptr<NetPlugin> net, int dev,
-                   const PluginNetConnectionSpec& spec, std::unique_ptr<Connection>* out,
-                   Join join) {
+ncclResult_t create(bool isSender, std::shared_ptr<NetPlugin> net, int dev,
+                    const PluginNetConnectionSpec& spec,
+                    std::unique_ptr<PluginNetConnection>* out) {
   TCCL_CHECK(checkSpec(net.get(), dev, spec));
   auto conn = std::make_unique<PluginNetConnection>(isSender, std::move(net), dev, spec);
   TCCL_CHECK(conn->prepareMemory());
-  TCCL_CHECK(join(*conn));
-  conn->start();
-  INFO(kLogNet, "rank %d: %s %s", spec.self, conn->describe().c_str(),
-       isSender ? "connected" : "listening");
   *out = std::move(conn);
   return ncclSuccess;
 }
 
 }  // namespace
 
+ncclResult_t pluginNetPrepareSend(std::shared_ptr<NetPlugin> net, int dev,
+                                  const PluginNetConnectionSpec& spec,
+                                  std::unique_ptr<Connection>* out) {
+  std::unique_ptr<PluginNetConnection> conn;
+  TCCL_CHECK(create(true, std::move(net), dev, spec, &conn));
+  *out = std::move(conn);
+  return ncclSuccess;
+}
+
 ncclResult_t pluginNetListen(std::shared_ptr<NetPlugin> net, int dev,
                              const PluginNetConnectionSpec& spec, NetHandle* handle,
                              std::unique_ptr<Connection>* out) {
-  return setUp(false, std::move(net), dev, spec, out,
-               [handle](PluginNetConnection& c) { return c.listen(handle); });
+  std::unique_ptr<PluginNetConnection> conn;
+  TCCL_CHECK(create(false, std::move(net), dev, spec, &conn));
+  TCCL_CHECK(conn->listen(handle));
+  conn->start();
+  INFO(kLogNet, "rank %d: %s listening", spec.self, conn->describe().c_str());
+  *out = std::move(conn);
+  return ncclSuccess;
 }
 
-ncclResult_t pluginNetConnect(std::shared_ptr<NetPlugin> net, int dev, const NetHandle& handle,
-                              const PluginNetConnectionSpec& spec,
-                              std::unique_ptr<Connection>* out) {
-  return setUp(true, std::move(net), dev, spec, out,
-               [&handle](PluginNetConnection& c) { return c.connect(handle); });
+ncclResult_t pluginNetConnect(Connection& sender, const NetHandle& handle) {
+  auto* conn = dynamic_cast<PluginNetConnection*>(&sender);
+  if (!conn || !conn->awaitsConnect())
+    return setError(ncclInternalError,
+                    "pluginNetConnect on a connection that is not an unconnected plugin sender");
+  TCCL_CHECK(conn->connect(handle));
+  conn->start();
+  INFO(kLogNet, "%s connected", conn->describe().c_str());
+  return ncclSuccess;
 }
 
 }  // namespace tccl

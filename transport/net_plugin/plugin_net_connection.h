@@ -8,7 +8,7 @@
 // Setup follows the plugin's roles and knows nothing of communicators: the receiver listens
 // and hands the plugin's connect handle (bytes) to the caller, which delivers it to the sender
 // (over the bootstrap); the sender connects with it, while the receiver's helper thread
-// accepts.
+// accepts (plugins may need both sides to make progress at once).
 #pragma once
 
 #include <atomic>
@@ -44,13 +44,20 @@ struct PluginNetConnectionSpec {
   std::optional<PluginSlotMemory> deviceSlots;  // set: GPU-direct, else host staging
 };
 
-// Receiver side, first. *handle is what the sender needs.
+// Setup in the three phases of the other hops: every send side of a batch, then every
+// receive side, then every sender's last step; phases 1 and 2 never wait for a peer.
+// 1. Sender: checks the spec and makes the slot buffer.
+ncclResult_t pluginNetPrepareSend(std::shared_ptr<NetPlugin> net, int dev,
+                                  const PluginNetConnectionSpec& spec,
+                                  std::unique_ptr<Connection>* out);
+// 2. Receiver: listens; *handle is what its sender needs. From here on the connection's
+//    helper thread accepts (bounded by setupTimeoutSec; a peer that never comes is a failure
+//    that checkPeer reports).
 ncclResult_t pluginNetListen(std::shared_ptr<NetPlugin> net, int dev,
                              const PluginNetConnectionSpec& spec, NetHandle* handle,
                              std::unique_ptr<Connection>* out);
-// Sender side: returns once connected (bounded by setupTimeoutSec and the abort flag).
-ncclResult_t pluginNetConnect(std::shared_ptr<NetPlugin> net, int dev, const NetHandle& handle,
-                              const PluginNetConnectionSpec& spec,
-                              std::unique_ptr<Connection>* out);
+// 3. Sender: connects with the receiver's handle and registers its buffer; returns once
+//    connected (bounded by setupTimeoutSec and the abort flag).
+ncclResult_t pluginNetConnect(Connection& sender, const NetHandle& handle);
 
 }  // namespace tccl
