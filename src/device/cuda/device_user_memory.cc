@@ -193,26 +193,24 @@ bool deviceVmmSupported(int dev) {
 }
 
 ncclResult_t allocDeviceUserMemory(bool vmm, size_t bytes, void** out) {
-  Allocation entry;
-  if (vmm) {
-    const VmmApi* api = vmmApi();
-    if (!api) return setError(ncclUnhandledCudaError, "ncclMemAlloc: the driver lacks the VMM API");
-    int dev = -1;
-    TCCL_CUDA_CHECK(cudaGetDevice(&dev));
-    VmmAllocation allocation(*api);
-    TCCL_CHECK(allocation.create(dev, bytes));
-    entry = Allocation{true, allocation.bytes(), allocation.handle()};
-    *out = allocation.pointer();
+  if (!vmm) {
+    void* p = nullptr;
+    TCCL_CUDA_CHECK(cudaMalloc(&p, bytes));
     std::lock_guard<std::mutex> lock(gMutex);
-    allocations()[*out] = entry;
-    allocation.keep();
+    allocations()[p] = Allocation{false, bytes, 0};
+    *out = p;
     return ncclSuccess;
   }
-  void* p = nullptr;
-  TCCL_CUDA_CHECK(cudaMalloc(&p, bytes));
+  const VmmApi* api = vmmApi();
+  if (!api) return setError(ncclUnhandledCudaError, "ncclMemAlloc: the driver lacks the VMM API");
+  int dev = -1;
+  TCCL_CUDA_CHECK(cudaGetDevice(&dev));
+  VmmAllocation allocation(*api);
+  TCCL_CHECK(allocation.create(dev, bytes));
   std::lock_guard<std::mutex> lock(gMutex);
-  allocations()[p] = Allocation{false, bytes, 0};
-  *out = p;
+  allocations()[allocation.pointer()] = Allocation{true, allocation.bytes(), allocation.handle()};
+  *out = allocation.pointer();
+  allocation.keep();
   return ncclSuccess;
 }
 
