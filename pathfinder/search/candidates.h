@@ -1,5 +1,6 @@
-// Candidate hops (DESIGN.md section 4.2): between two GPUs a P2P write or read, or a host
-// bounce through every NUMA node; toward a NIC GPU-direct or staged on every NUMA node.
+// Candidate hops (docs/architecture.md, "The pathfinder"): between two GPUs a P2P write or
+// read, or a host bounce through every NUMA node; toward a NIC GPU-direct or staged on every
+// NUMA node.
 // Kernel and copy-engine variants of each when the profiler can tell them apart.
 #pragma once
 

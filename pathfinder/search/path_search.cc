@@ -41,7 +41,7 @@ struct PathSearch::Node {
 
 PathSearch::PathSearch(Profiler& profiler, const topo::Topology& topo, Candidates candidates,
                        SearchOptions options)
-    : profiler_(profiler), topo_(topo), cand_(std::move(candidates)), options_(options) {
+    : profiler_(profiler), cand_(std::move(candidates)), options_(options) {
   numGpus_ = static_cast<int>(topo.gpus.size());
   pairBest_.assign(numGpus_ * numGpus_, 0.0);
   for (int a = 0; a < numGpus_; ++a)

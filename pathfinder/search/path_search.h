@@ -54,7 +54,6 @@ class PathSearch {
   void addSecondChannel(const Problem& p, PathResult& result);
 
   Profiler& profiler_;
-  const topo::Topology& topo_;
   Candidates cand_;
   SearchOptions options_;
   int numGpus_;

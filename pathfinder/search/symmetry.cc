@@ -56,10 +56,10 @@ class CanonicalTree {
       case NodeKind::kMachine:
         return "M";
       case NodeKind::kSocket:
-        return "S" + num(t_.sockets[n.index].linkGbps);
+        return 'S' + num(t_.sockets[n.index].linkGbps);
       case NodeKind::kNuma: {
         const topo::NumaNode& k = t_.numaNodes[n.index];
-        return "N" + num(k.memoryGbps) + "/" + num(k.fabricGbps) + "#" +
+        return 'N' + num(k.memoryGbps) + "/" + num(k.fabricGbps) + "#" +
                std::to_string(numaMarks_[n.index]);
       }
       case NodeKind::kPcie: {
@@ -74,7 +74,7 @@ class CanonicalTree {
       }
       case NodeKind::kNic: {
         const topo::Nic& c = t_.nics[n.index];
-        return "I" + num(c.upGbps) + "/" + num(c.downGbps) + "/" + num(c.wireGbps) +
+        return 'I' + num(c.upGbps) + "/" + num(c.downGbps) + "/" + num(c.wireGbps) +
                (c.gpuDirect ? "g" : "s") + "#" + std::to_string(nicMarks_[n.index]);
       }
     }

@@ -6,7 +6,7 @@
 #include "api/api.h"
 #include "core/communicator.h"
 #include "core/error.h"
-#include "transport/shm/shared_alloc.h"
+#include "core/user_memory.h"
 
 using namespace tccl;
 
@@ -27,15 +27,13 @@ std::map<void*, std::unique_ptr<Registration>>& registrations() {
 NCCL_API(ncclResult_t, ncclMemAlloc, void** ptr, size_t size);
 ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
   if (!ptr) return setError(ncclInvalidArgument, "ncclMemAlloc: ptr is NULL");
-  if (size == 0) return setError(ncclInvalidArgument, "ncclMemAlloc: size is 0");
-  // Shared with the other processes of this machine: collectives on it skip the FIFO copies.
-  return sharedAlloc(size, ptr);
+  return allocUserMemory(size, ptr);
 }
 
 NCCL_API(ncclResult_t, ncclMemFree, void* ptr);
 ncclResult_t ncclMemFree(void* ptr) {
   if (!ptr) return ncclSuccess;
-  return sharedFree(ptr);
+  return freeUserMemory(ptr);
 }
 
 NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size,

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/comm_config.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/error.h"
@@ -24,7 +25,6 @@ namespace {
 
 constexpr uint32_t kRingTagBase = 0x100;
 constexpr uint32_t kTreeTagBase = 0x1000;
-constexpr unsigned kConfigMagic = 0xcafebeef;
 
 void printVersionOnce() {
   static std::once_flag once;
@@ -158,22 +158,6 @@ void runInit(ncclComm* comm, ncclUniqueId id) {
 
 }  // namespace
 
-ncclResult_t checkConfig(const ncclConfig_t* config) {
-  if (!config) return ncclSuccess;
-  if (config->magic != kConfigMagic)
-    return setError(
-        ncclInvalidArgument,
-        "ncclConfig_t has magic %#x, expected %#x: initialize it with NCCL_CONFIG_INITIALIZER",
-        config->magic, kConfigMagic);
-  if (config->size != sizeof(ncclConfig_t))
-    return setError(ncclInvalidArgument, "ncclConfig_t size %zu does not match this library's %zu",
-                    config->size, sizeof(ncclConfig_t));
-  if (config->blocking != NCCL_CONFIG_UNDEF_INT && config->blocking != 0 && config->blocking != 1)
-    return setError(ncclInvalidArgument, "ncclConfig_t.blocking=%d must be 0 or 1",
-                    config->blocking);
-  return ncclSuccess;
-}
-
 ncclResult_t commInitRank(ncclComm_t* out, int nranks, const ncclUniqueId& id, int rank,
                           const ncclConfig_t* config, int cudaDev) {
   if (!out) return setError(ncclInvalidArgument, "comm is NULL");
@@ -182,16 +166,21 @@ ncclResult_t commInitRank(ncclComm_t* out, int nranks, const ncclUniqueId& id, i
     return setError(ncclInvalidArgument, "nranks=%d is out of range [1, %d]", nranks, kMaxRanks);
   if (rank < 0 || rank >= nranks)
     return setError(ncclInvalidArgument, "rank=%d is out of range [0, %d)", rank, nranks);
-  TCCL_CHECK(checkConfig(config));
+  ncclConfig_t parsed;
+  TCCL_CHECK(parseCommConfig(config, &parsed));
   UniqueIdContent content;
   TCCL_CHECK(decodeUniqueId(id, &content));
 
   auto comm = std::make_unique<ncclComm>();
   comm->rank = rank;
   comm->nranks = nranks;
-  comm->config = config ? *config : ncclConfig_t(NCCL_CONFIG_INITIALIZER);
-  comm->blocking = !(config && config->blocking == 0);
-  if (config && config->commName) comm->commName = config->commName;
+  // The strings are copied: the caller's config may be gone before a non-blocking init ends.
+  if (parsed.commName) comm->commName = parsed.commName;
+  if (parsed.netName) comm->netName = parsed.netName;
+  comm->config = parsed;
+  comm->config.commName = parsed.commName ? comm->commName.c_str() : nullptr;
+  comm->config.netName = parsed.netName ? comm->netName.c_str() : nullptr;
+  comm->blocking = parsed.blocking != 0;
   // Like NCCL: the device current on the calling thread, unless InitAll names one.
   comm->cudaDev = cudaDev >= 0 ? cudaDev : currentCudaDevice();
   ncclComm* raw = comm.release();  // owned by the registry until ncclCommDestroy

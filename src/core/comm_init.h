@@ -5,8 +5,9 @@
 
 namespace tccl {
 
-// Validates `config` (NULL allowed) and creates the communicator; inside a group or for a
-// non-blocking config the work continues on a thread and *comm is usable at once.
+// Reads `config` of any NCCL layout (NULL allowed, see comm_config.h) and creates the
+// communicator; inside a group or for a non-blocking config the work continues on a thread and
+// *comm is usable at once.
 // cudaDev < 0: the current CUDA device (the local rank on the host backend).
 ncclResult_t commInitRank(ncclComm_t* comm, int nranks, const ncclUniqueId& id, int rank,
                           const ncclConfig_t* config, int cudaDev = -1);
@@ -18,8 +19,5 @@ ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclC
 ncclResult_t commFinalize(ncclComm_t comm);
 ncclResult_t commDestroy(ncclComm_t comm);
 ncclResult_t commAbort(ncclComm_t comm);
-
-// Config checks shared by init and split: magic and size must be NCCL_CONFIG_INITIALIZER's.
-ncclResult_t checkConfig(const ncclConfig_t* config);
 
 }  // namespace tccl

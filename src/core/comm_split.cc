@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/comm_config.h"
 #include "core/comm_init.h"
 #include "core/communicator.h"
 #include "core/error.h"
@@ -17,14 +18,21 @@ struct SplitEntry {
   int rank;
 };
 
-const ncclConfig_t* inherit(const ncclComm* parent, const ncclConfig_t* config) {
-  return config ? config : &parent->config;
+// Like NCCL: a NULL config inherits the parent's; a given one is read whole before the ranks
+// talk, so that a bad one fails on its own rank before any collective step.
+ncclResult_t childConfig(const ncclComm* parent, const ncclConfig_t* config, ncclConfig_t* out) {
+  if (!config) {
+    *out = parent->config;
+    return ncclSuccess;
+  }
+  return parseCommConfig(config, out);
 }
 }  // namespace
 
 ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
                        const ncclConfig_t* config) {
-  TCCL_CHECK(checkConfig(config));
+  ncclConfig_t child;
+  TCCL_CHECK(childConfig(comm, config, &child));
   *newcomm = nullptr;
   std::vector<SplitEntry> all(comm->nranks);
   all[comm->rank] = {color, key, comm->rank};
@@ -46,14 +54,15 @@ ncclResult_t commSplit(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
   int newRank = 0;
   while (members[newRank].rank != comm->rank) ++newRank;
   return commInitRank(newcomm, static_cast<int>(members.size()), ids[members.front().rank], newRank,
-                      inherit(comm, config));
+                      &child);
 }
 
 // Excluded ranks do not take part (they may be dead), so the id travels point to point from
 // the lowest surviving rank.
 ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclComm_t* newcomm,
                         const ncclConfig_t* config) {
-  TCCL_CHECK(checkConfig(config));
+  ncclConfig_t child;
+  TCCL_CHECK(childConfig(comm, config, &child));
   *newcomm = nullptr;
   std::vector<bool> excluded(comm->nranks, false);
   for (int i = 0; i < nExclude; ++i) {
@@ -77,8 +86,7 @@ ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclC
   }
   const int newRank = static_cast<int>(std::find(survivors.begin(), survivors.end(), comm->rank) -
                                        survivors.begin());
-  return commInitRank(newcomm, static_cast<int>(survivors.size()), id, newRank,
-                      inherit(comm, config));
+  return commInitRank(newcomm, static_cast<int>(survivors.size()), id, newRank, &child);
 }
 
 }  // namespace tccl

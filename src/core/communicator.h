@@ -40,8 +40,9 @@ struct ncclComm {
   int nranks = 0;
   int cudaDev = 0;
   bool blocking = true;
-  ncclConfig_t config{};
+  ncclConfig_t config{};  // parsed (comm_config.h); its strings point to the copies below
   std::string commName;
+  std::string netName;
 
   tccl::RuntimeEnv env;
   std::unique_ptr<tccl::Bootstrap> bootstrap;

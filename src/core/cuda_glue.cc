@@ -12,6 +12,7 @@
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_launch.h"
 #include "device/cuda/cuda_proxy.h"
+#include "device/cuda/device_user_memory.h"
 #include "transport/cuda/cuda_async_steps.h"
 #include "transport/cuda/cuda_connection.h"
 #endif
@@ -132,6 +133,20 @@ ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy
   return group.launch();
 }
 
+void probeCudaUserMemory(bool* usable, std::string* why, bool* vmm) {
+  *usable = cudaDeviceAvailable(why);
+  int dev = -1;
+  *vmm = *usable && cudaGetDevice(&dev) == cudaSuccess && deviceVmmSupported(dev);
+}
+
+ncclResult_t cudaUserMemAlloc(bool vmm, size_t bytes, void** out) {
+  return allocDeviceUserMemory(vmm, bytes, out);
+}
+
+ncclResult_t cudaUserMemFree(void* ptr, bool* owned) {
+  return freeDeviceUserMemory(ptr, owned);
+}
+
 ncclResult_t finalizeCuda(ncclComm* comm, bool blocking) {
   CudaCommState* st = state(*comm);
   if (!st) return ncclSuccess;
@@ -186,6 +201,17 @@ std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm&) {
 }
 ncclResult_t launchCudaWork(std::vector<CudaWork>, const WaitPolicy&) {
   return setError(ncclInternalError, "CUDA launch without the CUDA backend");
+}
+void probeCudaUserMemory(bool* usable, std::string* why, bool* vmm) {
+  *usable = *vmm = false;
+  *why = "this build has no CUDA backend";
+}
+ncclResult_t cudaUserMemAlloc(bool, size_t, void**) {
+  return setError(ncclInternalError, "device memory without the CUDA backend");
+}
+ncclResult_t cudaUserMemFree(void*, bool* owned) {
+  *owned = false;
+  return ncclSuccess;
 }
 ncclResult_t finalizeCuda(ncclComm*, bool) {
   return ncclSuccess;

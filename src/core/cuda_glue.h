@@ -5,6 +5,7 @@
 #include <nccl.h>
 
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,14 @@ struct CudaWork {
   std::vector<cudaStream_t> streams;
 };
 ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy);
+
+// ncclMemAlloc on the GPU (device/cuda/device_user_memory.h). The probe says whether a CUDA
+// device is usable (*why when not) and whether the current one can back VMM allocations.
+void probeCudaUserMemory(bool* usable, std::string* why, bool* vmm);
+// On the current device: VMM memory (vmm) or cudaMalloc.
+ncclResult_t cudaUserMemAlloc(bool vmm, size_t bytes, void** out);
+// *owned false, and nothing done, when `ptr` did not come from cudaUserMemAlloc.
+ncclResult_t cudaUserMemFree(void* ptr, bool* owned);
 
 // ncclCommFinalize: waits for the proxy and the GPU. ncclInProgress while busy (non-blocking).
 ncclResult_t finalizeCuda(ncclComm* comm, bool blocking);

@@ -63,16 +63,21 @@ std::string envString(const char* name, const std::string& fallback) {
   return s && *s ? std::string(s) : fallback;
 }
 
+ncclResult_t readDeviceSetting(std::string* device) {
+  *device = envString("TCCL_DEVICE", "auto");
+  if (*device != "host" && *device != "cuda" && *device != "auto")
+    return setError(ncclInvalidArgument, "TCCL_DEVICE='%s' is not one of host, cuda, auto",
+                    device->c_str());
+  return ncclSuccess;
+}
+
 ncclResult_t readRuntimeEnv(RuntimeEnv* env) {
   TCCL_CHECK(envInt("TCCL_BOOTSTRAP_TIMEOUT", 120, 1, 86400, &env->bootstrapTimeoutSec));
   TCCL_CHECK(envInt("TCCL_TIMEOUT", 300, 1, 86400 * 7, &env->timeoutSec));
   TCCL_CHECK(envBytes("TCCL_CHUNK_SIZE", 1 << 20, 4096, 1ll << 30, &env->chunkBytes));
   TCCL_CHECK(envInt("TCCL_FIFO_SLOTS", 4, 2, 64, &env->nSlots));
   TCCL_CHECK(envInt("NCCL_MIN_NCHANNELS", 1, 1, 32, &env->nChannels));
-  env->device = envString("TCCL_DEVICE", "auto");
-  if (env->device != "host" && env->device != "cuda" && env->device != "auto")
-    return setError(ncclInvalidArgument, "TCCL_DEVICE='%s' is not one of host, cuda, auto",
-                    env->device.c_str());
+  TCCL_CHECK(readDeviceSetting(&env->device));
   env->dbPath = envString("TCCL_DB");
   env->xmlPath = envString("TCCL_XML_FILE");
   env->dbNode = envString("TCCL_DB_NODE");

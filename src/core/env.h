@@ -16,6 +16,9 @@ ncclResult_t envInt(const char* name, int64_t fallback, int64_t lo, int64_t hi, 
 ncclResult_t envBytes(const char* name, int64_t fallback, int64_t lo, int64_t hi, int64_t* out);
 std::string envString(const char* name, const std::string& fallback = "");
 
+// TCCL_DEVICE: host, cuda or auto (the default).
+ncclResult_t readDeviceSetting(std::string* device);
+
 // Everything the runtime reads from the environment, read once per communicator init.
 struct RuntimeEnv {
   int64_t bootstrapTimeoutSec = 120;  // TCCL_BOOTSTRAP_TIMEOUT

@@ -54,7 +54,7 @@ std::string SocketAddress::toString() const {
   if (storage.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
     inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+    return '[' + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
   }
   return "<no address>";
 }

@@ -16,7 +16,7 @@ std::string esc(const std::string& s) {
   return out;
 }
 std::string quote(const std::string& s) {
-  return "\"" + esc(s) + "\"";
+  return '"' + esc(s) + '"';
 }
 
 constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -102,4 +103,22 @@ inline void report(int fd, const std::string& line) {
   (void)!write(fd, s.data(), s.size());
 }
 
+__attribute__((format(printf, 2, 3))) inline void reportf(int fd, const char* fmt, ...) {
+  char line[512];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(line, sizeof(line), fmt, args);
+  va_end(args);
+  report(fd, line);
+}
+
 }  // namespace tccl::test
+
+// In a rank body: when `cond` is false, reports the formatted line and returns 1.
+#define RANK_CHECK(fd, cond, ...)             \
+  do {                                        \
+    if (!(cond)) {                            \
+      ::tccl::test::reportf(fd, __VA_ARGS__); \
+      return 1;                               \
+    }                                         \
+  } while (0)

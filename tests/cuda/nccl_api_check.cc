@@ -19,27 +19,14 @@
 
 namespace {
 
-#define CHECK(cond, ...) \
-  do {                   \
-    if (!(cond)) {       \
-      say(__VA_ARGS__);  \
-      return 1;          \
-    }                    \
-  } while (0)
-
 int gNodes = 1;  // set before the ranks fork
 
 int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
-  auto say = [&](const char* fmt, auto... a) {
-    char line[512];
-    int len = snprintf(line, sizeof(line), fmt, a...);
-    (void)!write(fd, line, static_cast<size_t>(len));
-    (void)!write(fd, "\n", 1);
-  };
-  CHECK(cudaSetDevice(0) == cudaSuccess, "cudaSetDevice failed");
+  RANK_CHECK(fd, cudaSetDevice(0) == cudaSuccess, "cudaSetDevice failed");
   ncclComm_t comm;
   ncclResult_t r = ncclCommInitRank(&comm, n, id, rank);
-  CHECK(r == ncclSuccess, "init: %s: %s", ncclGetErrorString(r), ncclGetLastError(nullptr));
+  RANK_CHECK(fd, r == ncclSuccess, "init: %s: %s", ncclGetErrorString(r),
+             ncclGetLastError(nullptr));
   cudaStream_t s;
   cudaStreamCreate(&s);
   const size_t count = (8 << 20) + 7;
@@ -57,43 +44,44 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
   };
   const float sum = n * (n + 1) / 2.0f;
   r = ncclAllReduce(in, out, count, ncclFloat, ncclSum, comm, s);
-  CHECK(r == ncclSuccess, "allreduce: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "allreduce: %s", ncclGetLastError(comm));
   auto v = fetch(count);
   for (size_t i = 0; i < count; ++i)
-    CHECK(v[i] == sum * (i % 11), "allreduce: element %zu is %g", i, v[i]);
+    RANK_CHECK(fd, v[i] == sum * (i % 11), "allreduce: element %zu is %g", i, v[i]);
   r = ncclAllGather(in, out, count, ncclFloat, comm, s);
-  CHECK(r == ncclSuccess, "allgather: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "allgather: %s", ncclGetLastError(comm));
   v = fetch(count * n);
   for (size_t i = 0; i < count * n; ++i)
-    CHECK(v[i] == float((i / count + 1) * ((i % count) % 11)), "allgather: element %zu is %g", i,
-          v[i]);
+    RANK_CHECK(fd, v[i] == float((i / count + 1) * ((i % count) % 11)),
+               "allgather: element %zu is %g", i, v[i]);
   r = ncclReduceScatter(in, out, count, ncclFloat, ncclSum, comm, s);
-  CHECK(r == ncclSuccess, "reducescatter: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "reducescatter: %s", ncclGetLastError(comm));
   v = fetch(count);
   for (size_t i = 0; i < count; ++i)
-    CHECK(v[i] == sum * ((rank * count + i) % 11), "reducescatter: element %zu is %g", i, v[i]);
+    RANK_CHECK(fd, v[i] == sum * ((rank * count + i) % 11), "reducescatter: element %zu is %g", i,
+               v[i]);
   r = ncclBroadcast(in, out, count, ncclFloat, n - 1, comm, s);
-  CHECK(r == ncclSuccess, "broadcast: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "broadcast: %s", ncclGetLastError(comm));
   v = fetch(count);
   for (size_t i = 0; i < count; ++i)
-    CHECK(v[i] == float(n * (i % 11)), "broadcast: element %zu is %g", i, v[i]);
+    RANK_CHECK(fd, v[i] == float(n * (i % 11)), "broadcast: element %zu is %g", i, v[i]);
   // In place: the input is staged on the stream before the blocks are exchanged.
   cudaMemcpyAsync(out, in, count * n * sizeof(float), cudaMemcpyDeviceToDevice, s);
   r = ncclAlltoAll(out, out, count, ncclFloat, comm, s);
-  CHECK(r == ncclSuccess, "alltoall in place: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "alltoall in place: %s", ncclGetLastError(comm));
   v = fetch(count * n);
   for (size_t i = 0; i < count * n; ++i)
-    CHECK(v[i] == float((i / count + 1) * ((rank * count + i % count) % 11)),
-          "alltoall in place: element %zu is %g", i, v[i]);
+    RANK_CHECK(fd, v[i] == float((i / count + 1) * ((rank * count + i % count) % 11)),
+               "alltoall in place: element %zu is %g", i, v[i]);
   ncclGroupStart();
   ncclSend(in, count, ncclFloat, (rank + 1) % n, comm, s);
   ncclRecv(out, count, ncclFloat, (rank + n - 1) % n, comm, s);
   r = ncclGroupEnd();
-  CHECK(r == ncclSuccess, "sendrecv: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, r == ncclSuccess, "sendrecv: %s", ncclGetLastError(comm));
   v = fetch(count);
   const int from = (rank + n - 1) % n;
   for (size_t i = 0; i < count; ++i)
-    CHECK(v[i] == float((from + 1) * (i % 11)), "sendrecv: element %zu is %g", i, v[i]);
+    RANK_CHECK(fd, v[i] == float((from + 1) * (i % 11)), "sendrecv: element %zu is %g", i, v[i]);
   // Timing: the calls must return before the GPU work; the stream orders it.
   const int iters = 10;
   cudaEvent_t a, b;
@@ -108,10 +96,11 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
   const double algbw = count * 4.0 * iters / (ms / 1e3) / 1e9;
   ncclResult_t async = ncclSuccess;
   ncclCommGetAsyncError(comm, &async);
-  CHECK(async == ncclSuccess, "async error: %s", ncclGetLastError(comm));
+  RANK_CHECK(fd, async == ncclSuccess, "async error: %s", ncclGetLastError(comm));
   if (rank == 0)
-    say("API_RESULT ranks=%d nodes=%d algo=%s allreduce bytes=%zu algbw=%.2f busbw=%.2f", n, gNodes,
-        getenv("NCCL_ALGO") ? getenv("NCCL_ALGO") : "default", count * 4, algbw,
+    tccl::test::reportf(
+        fd, "API_RESULT ranks=%d nodes=%d algo=%s allreduce bytes=%zu algbw=%.2f busbw=%.2f", n,
+        gNodes, getenv("NCCL_ALGO") ? getenv("NCCL_ALGO") : "default", count * 4, algbw,
         algbw * 2 * (n - 1) / n);
   ncclCommDestroy(comm);
   return 0;

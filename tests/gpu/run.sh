@@ -6,8 +6,9 @@
 #   4. host-bounce bandwidth against plain cudaMemcpy D2H/H2D
 #   5. the pathfinder's cuda profiler
 #   6. through the library (TCCL_DEVICE=cuda): the NCCL API with device buffers on 2 and 4
-#      ranks, on 4 ranks playing 2 nodes (net hops, ring and tree), and torch.distributed
-#      with LD_PRELOAD when python3 has torch
+#      ranks, on 4 ranks playing 2 nodes (net hops, ring and tree), ncclMemAlloc buffers
+#      (device memory, cudaMemset, AllReduce, free) on 2 ranks, and torch.distributed with
+#      LD_PRELOAD when python3 has torch (after saying how that torch reaches NCCL)
 # Ends with a summary table; exit status 0 only when nothing failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,9 +35,9 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 step build 360 bash -c "cmake -S '$ROOT' -B '$BUILD' -DCMAKE_BUILD_TYPE=Release -DTCCL_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES=$ARCH >/dev/null && cmake --build '$BUILD' -j$JOBS --target tccl \
   tccl_cuda_host_tests tccl_cuda_kernel_tests tccl_cuda_multirank_tests tccl_cuda_bench \
-  tccl_gpu_api_check \$(cmake --build '$BUILD' --target help | grep -oE 'tccl_cuda_profiler_tests' | sort -u)"
+  tccl_gpu_api_check tccl_gpu_memalloc_check \$(cmake --build '$BUILD' --target help | grep -oE 'tccl_cuda_profiler_tests' | sort -u)"
 if [ "$STEP_RC" != ok ]; then record build FAIL "$STEP_RC, see $LOG/build.log"; else record build PASS "$(($(date +%s)-START)) s"; fi
-T=$BUILD/tests/cuda
+T=$BUILD/bin  # CMAKE_RUNTIME_OUTPUT_DIRECTORY of the project
 
 gtest_step() {  # gtest_step NAME BINARY TIMEOUT: PASS needs no failure and no skip
   local name=$1 bin=$2 limit=$3
@@ -96,7 +97,38 @@ for algo in ring tree; do
   if [ "$STEP_RC" = ok ]; then record "$name" PASS "${line#API_RESULT }"
   else record "$name" FAIL "$STEP_RC: $(grep -m1 -vE '^API_RESULT' "$LOG/$name.log" | cut -c1-120)"; fi
 done
-if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+name=library-memalloc-2r
+if [ ! -x "$T/tccl_gpu_memalloc_check" ]; then record "$name" FAIL "not built"
+else
+  step "$name" 120 env TCCL_DEVICE=cuda "$T/tccl_gpu_memalloc_check"
+  line=$(grep -m1 '^MEMALLOC_RESULT' "$LOG/$name.log")
+  if [ "$STEP_RC" = ok ]; then record "$name" PASS "${line#MEMALLOC_RESULT }"
+  else record "$name" FAIL "$STEP_RC: $(grep -m1 -vE '^MEMALLOC_RESULT' "$LOG/$name.log" | cut -c1-120)"; fi
+fi
+
+# How the torch that python3 finds reaches NCCL: through a libnccl.so.2 it loads (stock CUDA
+# wheels: the nvidia-nccl wheel's, by RPATH), which LD_PRELOAD replaces and LD_LIBRARY_PATH
+# does not; or linked in statically, which nothing replaces.
+torch_nccl_linkage() {
+  local lib cuda_lib nccl
+  lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null) ||
+    { echo "none: python3 has no torch"; return; }
+  cuda_lib=$lib/libtorch_cuda.so
+  [ -f "$cuda_lib" ] || { echo "none: CPU-only torch ($lib has no libtorch_cuda.so)"; return; }
+  if readelf -d "$cuda_lib" | grep -q 'NEEDED.*libnccl\.so'; then
+    nccl=$(ldd "$cuda_lib" | awk '/libnccl\.so/ {print $3; exit}')
+    echo "dynamic: libtorch_cuda.so loads libnccl.so.2 (${nccl:-not found}): LD_PRELOAD=libtccl.so replaces it, LD_LIBRARY_PATH does not"
+  elif grep -aq ncclCommInitRank "$cuda_lib"; then
+    echo "static: libtorch_cuda.so has NCCL linked in: TCCL cannot replace it"
+  else
+    echo "none: libtorch_cuda.so neither loads nor contains NCCL"
+  fi
+}
+linkage=$(torch_nccl_linkage)
+record torch-nccl-linkage INFO "$linkage"
+if [ "${linkage%%:*}" = static ]; then
+  record torch SKIP "torch links NCCL statically"
+elif python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   name=torch
   step "$name" 180 env LD_PRELOAD="$LIB" NCCL_DEBUG=VERSION TCCL_DEVICE=cuda python3 "$ROOT/tests/gpu/torch_check.py"
   checks=$(grep '^TORCH_CHECK' "$LOG/$name.log" | awk '{print $2"="$3}' | paste -sd' ' -)

@@ -144,6 +144,10 @@ TEST_F(TwoComms, MemAllocAndRegister) {
   int local = 0;
   EXPECT_EQ(ncclMemFree(&local), ncclInvalidArgument);
   EXPECT_NE(lastError().find("not allocated by ncclMemAlloc"), std::string::npos);
+  // As in NCCL: nothing to allocate is no error.
+  p = &local;
+  EXPECT_EQ(ncclMemAlloc(&p, 0), ncclSuccess);
+  EXPECT_EQ(p, nullptr);
 }
 
 TEST(Config, MagicAndSizeMismatch) {

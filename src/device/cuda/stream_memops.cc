@@ -5,6 +5,8 @@
 
 #include <mutex>
 
+#include "device/cuda/driver_entry.h"
+
 namespace tccl {
 namespace {
 
@@ -48,15 +50,8 @@ cudaError_t loadStreamMemOps(const StreamMemOps** out) {
     // Version 11.7 is the ABI of cuStreamWriteValue32_v2 / cuStreamWaitValue32_v2.
     void* write = nullptr;
     void* wait = nullptr;
-    cudaDriverEntryPointQueryResult q1 = cudaDriverEntryPointSymbolNotFound, q2 = q1;
-    status = cudaGetDriverEntryPointByVersion("cuStreamWriteValue32", &write, 11070,
-                                              cudaEnableDefault, &q1);
-    if (status == cudaSuccess)
-      status = cudaGetDriverEntryPointByVersion("cuStreamWaitValue32", &wait, 11070,
-                                                cudaEnableDefault, &q2);
-    if (status == cudaSuccess &&
-        (q1 != cudaDriverEntryPointSuccess || q2 != cudaDriverEntryPointSuccess || !write || !wait))
-      status = cudaErrorNotSupported;
+    status = loadDriverFunction("cuStreamWriteValue32", 11070, &write);
+    if (status == cudaSuccess) status = loadDriverFunction("cuStreamWaitValue32", 11070, &wait);
     if (status == cudaSuccess) {
       ops.writeFn = write;
       ops.waitFn = wait;
