@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/hwloc_library.h"
 #include "cuda_profiler.h"
 #include "device/cuda/cuda_raii.h"
 #include "device/cuda/reduce_kernel.h"
@@ -235,6 +236,8 @@ std::unique_ptr<CudaProfiler> CudaProfiler::create(const CudaProfilerOptions& op
   if (st->gpus == 0) return fail("no CUDA device");
   if ((e = loadStreamMemOps(&st->memOps)) != cudaSuccess)
     return fail(std::string("no stream memory operations: ") + cudaGetErrorString(e));
+  std::string hwlocWhy;
+  if (!hwlocLibraryLoaded(&hwlocWhy)) return fail("libhwloc cannot be loaded: " + hwlocWhy);
   if (hwloc_topology_init(&st->topo) != 0 || hwloc_topology_load(st->topo) != 0)
     return fail("hwloc topology");
   st->peer.assign(st->gpus, std::vector<bool>(st->gpus, false));

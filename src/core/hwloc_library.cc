@@ -11,8 +11,8 @@
 #define TCCL_HIDDEN __attribute__((visibility("hidden")))
 
 // Every hwloc function that TCCL's objects call (hwloc.h's inline helpers included). A new
-// one shows up as an undefined symbol when libtccl.so links (-Wl,--no-undefined): add it here
-// and below.
+// one shows up as an undefined symbol when libtccl.so or a program links: add it here and
+// below.
 #define TCCL_HWLOC_ENTRY_POINTS(X)      \
   X(hwloc_get_api_version)              \
   X(hwloc_topology_init)                \
@@ -23,7 +23,9 @@
   X(hwloc_get_nbobjs_by_depth)          \
   X(hwloc_get_obj_by_depth)             \
   X(hwloc_bitmap_first)                 \
-  X(hwloc_set_area_membind)
+  X(hwloc_set_area_membind)             \
+  X(hwloc_alloc_membind)                \
+  X(hwloc_free)
 
 namespace tccl {
 namespace {
@@ -153,6 +155,22 @@ TCCL_HIDDEN int hwloc_set_area_membind(hwloc_topology_t topology, const void* ad
                                        int flags) {
   const tccl::HwlocApi* a = tccl::api();
   if (a) return a->hwloc_set_area_membind(topology, addr, len, set, policy, flags);
+  errno = ENOSYS;
+  return -1;
+}
+
+TCCL_HIDDEN void* hwloc_alloc_membind(hwloc_topology_t topology, size_t len,
+                                      hwloc_const_bitmap_t set, hwloc_membind_policy_t policy,
+                                      int flags) {
+  const tccl::HwlocApi* a = tccl::api();
+  if (a) return a->hwloc_alloc_membind(topology, len, set, policy, flags);
+  errno = ENOSYS;
+  return nullptr;
+}
+
+TCCL_HIDDEN int hwloc_free(hwloc_topology_t topology, void* addr, size_t len) {
+  const tccl::HwlocApi* a = tccl::api();
+  if (a) return a->hwloc_free(topology, addr, len);
   errno = ENOSYS;
   return -1;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "core/hwloc_library.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {
@@ -118,6 +119,8 @@ class PcieTreeBuilder {
 }  // namespace
 
 LoadedTopology discoverLiveTopology() {
+  std::string why;
+  if (!hwlocLibraryLoaded(&why)) return {std::nullopt, "live: libhwloc cannot be loaded: " + why};
   hwloc_topology_t raw = nullptr;
   if (hwloc_topology_init(&raw) != 0) return {std::nullopt, "live: hwloc_topology_init failed"};
   HwlocTopology topo(raw);

@@ -1,7 +1,10 @@
 """Two processes on cuda:0 with torch.distributed (backend nccl) while libtccl.so is preloaded:
 checks all_reduce, all_gather, reduce_scatter, broadcast and barrier values. Run by run.sh as
     LD_PRELOAD=libtccl.so NCCL_DEBUG=VERSION python3 torch_check.py
-Prints one "TORCH_CHECK <name> OK|FAIL" line per check from rank 0; exit code 0 when all pass."""
+Prints one "TORCH_CHECK <name> OK|FAIL" line per check from rank 0; exit code 0 when all pass.
+    python3 torch_check.py --linkage
+prints how this torch reaches NCCL, "dynamic: ...", "static: ..." or "none: ...", by asking
+torch for NCCL's version and looking for a libnccl in the process's mappings (no GPU needed)."""
 import os
 import sys
 
@@ -42,7 +45,27 @@ def worker(rank, world, port, results):
     dist.destroy_process_group()
 
 
+def linkage():
+    lib = os.path.join(os.path.dirname(torch.__file__), "lib")
+    if not os.path.exists(os.path.join(lib, "libtorch_cuda.so")):
+        return f"none: CPU-only torch {torch.__version__} ({lib} has no libtorch_cuda.so)"
+    try:
+        version = ".".join(str(v) for v in torch.cuda.nccl.version())
+    except Exception as e:  # a build without NCCL
+        return f"none: torch {torch.__version__} has no NCCL ({e})"
+    with open("/proc/self/maps") as maps:
+        loaded = sorted({line.split()[-1] for line in maps if "libnccl" in line})
+    if loaded:
+        return (f"dynamic: torch {torch.__version__} loads {loaded[0]} (NCCL {version}): "
+                "LD_PRELOAD=libtccl.so replaces it, LD_LIBRARY_PATH does not")
+    return (f"static: torch {torch.__version__} has NCCL {version} linked in: "
+            "TCCL cannot replace it")
+
+
 def main():
+    if sys.argv[1:] == ["--linkage"]:
+        print(linkage())
+        return 0
     world = 2
     port = 29500 + os.getpid() % 1000
     mgr = mp.Manager()
