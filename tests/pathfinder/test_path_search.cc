@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/shipped_topology.h"
 #include "db/db_json.h"
 #include "model/model_profiler.h"
 #include "model/nccl_like_plan.h"
@@ -13,10 +14,7 @@ namespace tccl::pathfinder {
 namespace {
 
 topo::Topology load(const std::string& name) {
-  topo::LoadedTopology t =
-      topo::loadTopologyFile(std::string(TCCL_TOPOLOGY_DIR) + "/" + name + ".json");
-  EXPECT_TRUE(t.topology) << t.error;
-  return *t.topology;
+  return tccl::testing::loadShippedTopology(name);
 }
 
 topo::Topology tiny(const std::string& rules) {
