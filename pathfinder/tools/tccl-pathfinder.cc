@@ -6,11 +6,11 @@
 
 #include <memory>
 
+#include "calibration/calibration.h"
 #include "db/db_json.h"
-#include "model/calibration.h"
+#include "measure/measured_refine.h"
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
-#include "search/measured_refine.h"
 #include "topo/topology.h"
 #ifdef TCCL_HAVE_CUDA_PROFILER
 #include "cuda_profiler.h"
@@ -214,6 +214,21 @@ int main(int argc, char** argv) {
       "%d job(s)\n",
       report.intraProblems, report.intraSolved, report.interProblems, report.interSolved,
       report.nodesScored, report.unproven, report.seconds, jobs);
+  if (report.unproven > 0) {
+    // Name them: their GB/s is the best found before the limit, not proven the best.
+    std::vector<std::string> names;
+    for (const tccl::db::IntraEntry& e : db.nodes.front().intra)
+      if (!e.proven) names.push_back("ring " + tccl::db::listGpus(e.gpus, "{}"));
+    for (const tccl::db::InterEntry& e : db.nodes.front().inter)
+      if (!e.proven)
+        names.push_back("chain " + tccl::db::listGpus(e.gpus, "{}") + " entry " +
+                        tccl::describeHop(e.entry) + " exit " + tccl::describeHop(e.exit));
+    std::printf("unproven entries (the search stopped at --max-nodes %zu): %zu\n", maxNodes,
+                names.size());
+    for (size_t i = 0; i < names.size() && i < 20; ++i) std::printf("  %s\n", names[i].c_str());
+    if (names.size() > 20)
+      std::printf("  ... and %zu more (tccl-db show marks them all)\n", names.size() - 20);
+  }
   for (const tccl::db::IntraEntry& e : db.nodes.front().intra)
     if (static_cast<int>(e.gpus.size()) == gpus) {
       std::printf("all-GPU ring: %.2f GB/s with %zu channel(s)\n", e.gbps, e.channels.size());
