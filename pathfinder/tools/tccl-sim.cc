@@ -31,36 +31,39 @@ std::string describePlans(const std::vector<pf::NodePlan>& plans) {
 }
 
 void printSensitivity(const pf::SensitivityReport& r) {
-  std::printf("\nsensitivity: each illustrative (or unlabelled) number moved by -30%% and +30%%\n");
-  std::printf("%-44s %-22s %-22s %s\n", "values", "-30% / flipped", "+30%", "");
+  std::printf("\nsensitivity: plan/baseline when each illustrative (or unlabelled) number moves\n");
+  std::printf("  %-16s %-16s %-16s %s\n", "-30%", "+30%", "flipped", "values");
   int flagged = 0;
   for (const pf::SensitivityRow& row : r.rows) {
     std::string values;
-    for (const std::string& v : row.values) values += (values.empty() ? "" : ",") + v;
+    for (const std::string& v : row.values) values += (values.empty() ? "" : " ") + v;
     if (row.label == "unlabelled") values += " (unlabelled)";
-    std::string cells[2];
-    for (size_t i = 0; i < row.cases.size() && i < 2; ++i) {
-      const pf::SensitivityCase& c = row.cases[i];
+    std::string cells[3];
+    for (const pf::SensitivityCase& c : row.cases) {
+      const int col = c.change.rfind("-30%", 0) == 0 ? 0 : c.change.rfind("+30%", 0) == 0 ? 1 : 2;
       char buf[64];
       if (c.applied)
         std::snprintf(buf, sizeof buf, "%.2fx%s%s", c.ratio, c.planChanged ? " plan" : "",
                       c.baselineChanged ? " nccl" : "");
       else
-        std::snprintf(buf, sizeof buf, "%s", c.change.c_str());
-      cells[i] = (row.cases.size() == 1 ? "flipped " : "") + std::string(buf);
+        std::snprintf(buf, sizeof buf, "(no move)");
+      cells[col] = buf;
     }
     flagged += row.flagged;
-    std::printf("%-44s %-22s %-22s %s\n", values.c_str(), cells[0].c_str(), cells[1].c_str(),
-                row.flagged ? "<- changes the result" : "");
+    std::printf("%s %-16s %-16s %-16s %s\n", row.flagged ? "*" : " ",
+                cells[0].empty() ? "-" : cells[0].c_str(),
+                cells[1].empty() ? "-" : cells[1].c_str(),
+                cells[2].empty() ? "-" : cells[2].c_str(), values.c_str());
   }
   std::printf(
-      "plan/baseline %.2fx; over every move %.2fx .. %.2fx; %d of %zu rows change the winning "
+      "plan/baseline %.2fx; %.2fx .. %.2fx over every move; %d of %zu rows (*) change the winning "
       "plan or move plan/baseline by more than 10%%\n",
       r.ratio, r.lowest, r.highest, flagged, r.rows.size());
   std::printf("(\"plan\": the search picks another plan; \"nccl\": NCCL's plan changes)\n");
   if (r.ratio > 1.0)
-    std::printf(r.lowest > 1.0 ? "the win holds under every move of an illustrative number\n"
-                               : "the win rests on illustrative numbers: some move erases it\n");
+    std::printf(r.lowest > 1.0
+                    ? "the win holds under every single move of an illustrative number\n"
+                    : "the win rests on illustrative numbers: a single move erases it\n");
 }
 
 nlohmann::json sensitivityJson(const pf::SensitivityReport& r) {
