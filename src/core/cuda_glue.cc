@@ -78,6 +78,15 @@ bool commUsesCuda(const ncclComm& comm) {
   return comm.cudaState != nullptr;
 }
 
+std::string cudaDeviceBusId(const ncclComm& comm) {
+  char buf[32] = {};
+  if (!commUsesCuda(comm) || cudaDeviceGetPCIBusId(buf, sizeof buf, comm.cudaDev) != cudaSuccess)
+    return "";
+  std::string id(buf);
+  for (char& c : id) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return id;
+}
+
 void noteSharedDevices(const ncclComm& comm) {
   if (!commUsesCuda(comm)) return;
   const RankInfo& me = comm.ranks[comm.rank];
@@ -169,6 +178,9 @@ ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
 
 bool commUsesCuda(const ncclComm&) {
   return false;
+}
+std::string cudaDeviceBusId(const ncclComm&) {
+  return "";
 }
 void noteSharedDevices(const ncclComm&) {}
 

@@ -8,6 +8,8 @@
 #   6. through the library (TCCL_DEVICE=cuda): the NCCL API with device buffers on 2 and 4
 #      ranks, on 4 ranks playing 2 nodes (net hops, ring and tree), and torch.distributed
 #      with LD_PRELOAD when python3 has torch
+#   7. tccl-pathfinder --live --profiler cuda: calibrate, search, measure, compare with NCCL's
+#      plan (with one GPU only the order of the steps and the report's form can be checked)
 # Ends with a summary table; exit status 0 only when nothing failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +36,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 step build 360 bash -c "cmake -S '$ROOT' -B '$BUILD' -DCMAKE_BUILD_TYPE=Release -DTCCL_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES=$ARCH >/dev/null && cmake --build '$BUILD' -j$JOBS --target tccl \
   tccl_cuda_host_tests tccl_cuda_kernel_tests tccl_cuda_multirank_tests tccl_cuda_bench \
-  tccl_gpu_api_check \$(cmake --build '$BUILD' --target help | grep -oE 'tccl_cuda_profiler_tests' | sort -u)"
+  tccl_gpu_api_check tccl-pathfinder \$(cmake --build '$BUILD' --target help | grep -oE 'tccl_cuda_profiler_tests' | sort -u)"
 if [ "$STEP_RC" != ok ]; then record build FAIL "$STEP_RC, see $LOG/build.log"; else record build PASS "$(($(date +%s)-START)) s"; fi
 T=$BUILD/tests/cuda
 
@@ -105,6 +107,18 @@ if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
   else record "$name" FAIL "$STEP_RC; $ours; $checks"; fi
 else
   record torch SKIP "python3 with CUDA torch not found"
+fi
+
+# 7. the pathfinder's measured flow on this machine
+name=pathfinder-live
+if [ -x "$BUILD/bin/tccl-pathfinder" ]; then
+  step "$name" 240 "$BUILD/bin/tccl-pathfinder" --live --profiler cuda -q -o "$LOG/node.json"
+  steps=$(grep -cE '^step [1-4]/4 (calibrate|search|measure|compare):' "$LOG/$name.log")
+  verdict=$(grep -m1 '^measured plan/baseline:' "$LOG/$name.log")
+  if [ "$STEP_RC" = ok ] && [ "$steps" -eq 4 ] && [ -n "$verdict" ]; then record "$name" PASS "$verdict"
+  else record "$name" FAIL "$STEP_RC, $steps of 4 steps, ${verdict:-no verdict}"; fi
+else
+  record "$name" FAIL "tccl-pathfinder not built"
 fi
 
 echo

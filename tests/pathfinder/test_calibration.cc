@@ -7,8 +7,10 @@
 #include <string>
 
 #include "calibration/calibration.h"
+#include "measure/measured_flow.h"
 #include "model/bandwidth_model.h"
 #include "model/model_profiler.h"
+#include "model/node_plan.h"
 #include "topo/topology.h"
 
 namespace tccl::pathfinder {
@@ -154,6 +156,51 @@ TEST(Calibration, ProbesTriggerEveryRuleOfTheFile) {
       EXPECT_TRUE(triggered) << file << ": rule " << topo::ruleKindName(t.congestionRules[i].kind);
     }
   }
+}
+
+}  // namespace
+}  // namespace tccl::pathfinder
+
+namespace tccl::pathfinder {
+namespace {
+
+// tccl-pathfinder --live --profiler cuda, with the model of a "truth" topology standing in for
+// the GPUs: calibrate first, search the calibrated model, measure the top candidates, then
+// measure NCCL's plan beside the found one.
+TEST(MeasuredFlow, CalibratesSearchesMeasuresThenComparesWithNccl) {
+  topo::LoadedTopology prior =
+      topo::loadTopologyFile(std::string(TCCL_TOPOLOGY_DIR) + "/amd-v100.json");
+  ASSERT_TRUE(prior.topology) << prior.error;
+  topo::Topology truth = *prior.topology;
+  for (topo::NumaNode& n : truth.numaNodes) n.memoryGbps = 30;  // the machine differs
+  ModelProfiler machine(truth);
+  MeasuredFlowOptions options;
+  options.build.jobs = 2;
+  MeasuredFlowResult r = runMeasuredFlow(*prior.topology, machine, "truth", options);
+  ASSERT_EQ(r.steps.size(), 4u);
+  const char* order[] = {"calibrate: ", "search: ", "measure: ", "compare: "};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(r.steps[i].rfind(order[i], 0), 0u) << r.steps[i];
+  ASSERT_TRUE(r.calibration);
+  EXPECT_FALSE(r.calibration->parameters.empty());
+  // The search ran on the calibrated topology: its fitted memory figure, not the prior's 40.
+  EXPECT_EQ(r.searched.numaNodes[1].memoryGbps, r.calibration->fitted.numaNodes[1].memoryGbps);
+  EXPECT_LE(r.searched.numaNodes[1].memoryGbps, 30 + 1e-9);
+  EXPECT_EQ(r.db.provenance.profiler, "model");
+  EXPECT_GT(r.refine.measured, 0u);
+  // Both plans measured on the machine; the ratio is theirs.
+  ASSERT_TRUE(r.plan.measured);
+  ASSERT_TRUE(r.baseline.measured) << r.baseline.why;
+  const nccl::NodeBaseline b =
+      nccl::buildNodeBaseline(r.searched, std::vector<int>{0, 1, 2, 3}, 1, options.release, {});
+  EXPECT_NEAR(r.baseline.gbps, planGbps(machine, baselineNodePlan(b)), 1e-9);
+  EXPECT_NEAR(r.ratio, r.plan.gbps / r.baseline.gbps, 1e-12);
+  EXPECT_GE(r.ratio, 1 - 1e-9);
+
+  options.calibrate = false;  // --no-calibrate
+  MeasuredFlowResult quick = runMeasuredFlow(*prior.topology, machine, "truth", options);
+  EXPECT_FALSE(quick.calibration);
+  EXPECT_NE(quick.steps[0].find("skipped"), std::string::npos);
+  EXPECT_EQ(quick.searched.numaNodes[1].memoryGbps, prior.topology->numaNodes[1].memoryGbps);
 }
 
 }  // namespace
