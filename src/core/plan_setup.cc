@@ -92,7 +92,8 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
 struct DbChoice {
   std::optional<db::Database> db;
   std::string label;
-  std::string why;  // set when this rank cannot use the database
+  std::string why;    // set when this rank cannot use the database
+  uint64_t hash = 0;  // of its content: every rank must hold the same database
 };
 
 DbChoice loadDatabase(const RuntimeEnv& env) {
@@ -164,20 +165,13 @@ ncclResult_t autoDatabase(ncclComm* comm, const NodeView& node, DbChoice* choice
   }
   if (text.empty()) return ncclSuccess;
   db::LoadResult loaded = db::parseDatabase(text);
-  if (!loaded.db)
+  if (!loaded.db) {
     choice->why = loaded.error;
-  else
+  } else {
     choice->db = std::move(loaded.db);
+    choice->hash = hashText(text);  // undated: identical nodes write identical text
+  }
   return ncclSuccess;
-}
-
-// What every rank must agree on: the database's content. TCCL_DB=auto databases are built on
-// each node at their own time, so their dates differ; only the node types count there.
-uint64_t databaseHash(const db::Database& d, bool autoDb) {
-  if (!autoDb) return hashText(db::toJsonText(d));
-  db::Database content = d;
-  content.provenance = {};
-  return hashText(db::toJsonText(content));
 }
 
 // The plan without a database: NCCL's own plan for this job when every rank knows its node's
@@ -250,7 +244,7 @@ ncclResult_t setupPlan(ncclComm* comm) {
     choice = loadDatabase(env);
   }
   if (choice.db) {
-    me.dbHash = databaseHash(*choice.db, autoDb);
+    me.dbHash = autoDb ? choice.hash : hashText(db::toJsonText(*choice.db));
     if (!node.sig) {
       choice.why =
           "this node's hardware could not be discovered (set TCCL_SIM_TOPOLOGY or TCCL_DB_NODE)";
