@@ -5,6 +5,9 @@
 #include "db/tree_builder.h"
 
 namespace tccl {
+namespace {
+constexpr int kMaxNumaNodes = 64;  // the database's bound too
+}  // namespace
 
 BaselineSlot baselineSlotOf(const nccl::NodeBaseline& b, int gpuIndex) {
   BaselineSlot slot;
@@ -58,6 +61,12 @@ std::optional<Plan> buildBaselinePlan(const JobShape& shape, const std::vector<B
       }
       if (c == 0) chains.push_back(ordered);
       for (int r : ordered) {
+        const Hop& h = slots[r].send[c];
+        if (hopKindName(h.kind) == "?" || h.numa < -1 || h.numa >= kMaxNumaNodes) {
+          *whyNot = "rank " + std::to_string(r) + " sent a malformed hop for channel " +
+                    std::to_string(c);
+          return std::nullopt;
+        }
         ring.order.push_back(r);
         ring.hops.push_back(slots[r].send[c]);
       }

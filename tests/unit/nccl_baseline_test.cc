@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "common/shipped_topology.h"
+#include "plan/baseline_plan.h"
 #include "plan/nccl_baseline.h"
 #include "topo/topology.h"
 
@@ -178,3 +179,48 @@ TEST(NcclBaseline, GuessesCpuAndGpuFromModelNames) {
 
 }  // namespace
 }  // namespace tccl::nccl
+
+namespace tccl {
+namespace {
+
+// Every rank publishes its place in NCCL's plan of its node; all ranks join the same rings.
+TEST(BaselinePlan, JoinsSlotsNodeAfterNodeAndRejectsOnesThatDoNotFit) {
+  topo::Topology t = tccl::testing::loadShippedTopology("intel-v100");
+  const std::vector<int> pair{0, 2};
+  nccl::NodeBaseline b = nccl::buildNodeBaseline(t, pair, 2, nccl::Release::k2_28, {});
+  ASSERT_FALSE(b.channels.empty());
+  JobShape shape;
+  shape.nRanks = 4;
+  shape.nodeOf = {0, 0, 1, 1};
+  shape.localRankOf = {0, 1, 0, 1};
+  shape.nodeRanks = {{0, 1}, {2, 3}};
+  std::vector<BaselineSlot> slots;
+  for (int r = 0; r < 4; ++r) slots.push_back(baselineSlotOf(b, pair[r % 2]));
+  std::string why;
+  std::optional<Plan> plan = buildBaselinePlan(shape, slots, &why);
+  ASSERT_TRUE(plan) << why;
+  ASSERT_EQ(plan->rings.size(), b.channels.size());
+  for (size_t c = 0; c < b.channels.size(); ++c) {
+    const nccl::ChannelBaseline& ch = b.channels[c];
+    // Node 0's chain, then node 1's; the last GPU of each sends through the NIC.
+    const int first = ch.order[0] == 0 ? 0 : 1, last = 1 - first;
+    EXPECT_EQ(plan->rings[c].order, (std::vector<int>{first, last, 2 + first, 2 + last}));
+    EXPECT_EQ(plan->rings[c].hops[0], ch.hops[0]);
+    EXPECT_EQ(plan->rings[c].hops[1], ch.exit);
+  }
+  std::vector<BaselineSlot> missing = slots;
+  missing[3] = BaselineSlot{};
+  EXPECT_FALSE(buildBaselinePlan(shape, missing, &why));
+  EXPECT_NE(why.find("rank 3"), std::string::npos) << why;
+  std::vector<BaselineSlot> clash = slots;
+  clash[1].position[0] = clash[0].position[0];
+  EXPECT_FALSE(buildBaselinePlan(shape, clash, &why));
+  EXPECT_NE(why.find("disagree"), std::string::npos) << why;
+  std::vector<BaselineSlot> garbage = slots;
+  garbage[2].send[0].kind = static_cast<HopKind>(77);
+  EXPECT_FALSE(buildBaselinePlan(shape, garbage, &why));
+  EXPECT_NE(why.find("malformed"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace tccl
