@@ -78,6 +78,17 @@ bool commUsesCuda(const ncclComm& comm) {
   return comm.cudaState != nullptr;
 }
 
+bool cudaPeerAccessEverywhere() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) return true;
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) {
+      int can = 1;
+      if (a != b && cudaDeviceCanAccessPeer(&can, a, b) == cudaSuccess && !can) return false;
+    }
+  return true;
+}
+
 std::string cudaDeviceBusId(const ncclComm& comm) {
   char buf[32] = {};
   if (!commUsesCuda(comm) || cudaDeviceGetPCIBusId(buf, sizeof buf, comm.cudaDev) != cudaSuccess)
@@ -181,6 +192,9 @@ bool commUsesCuda(const ncclComm&) {
 }
 std::string cudaDeviceBusId(const ncclComm&) {
   return "";
+}
+bool cudaPeerAccessEverywhere() {
+  return true;
 }
 void noteSharedDevices(const ncclComm&) {}
 

@@ -85,6 +85,8 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
   me.gpuIndex = static_cast<int>(it - gpus.begin());
   me.numaNode = it->numa;
   std::snprintf(me.busId, sizeof me.busId, "%s", busId.c_str());
+  // hwloc cannot tell whether the driver allows P2P; CUDA can (NCCL asks it per pair).
+  live.topology->p2pSupported = cudaPeerAccessEverywhere();
   node->topo = std::move(live.topology);
   return ncclSuccess;
 }
