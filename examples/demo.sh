@@ -2,7 +2,7 @@
 # The TCCL demo, on CPUs only: builds the project if needed, then
 #   1. runs tccl-pathfinder with the bandwidth model on a shipped topology (AMD EPYC + 4x V100),
 #   2. shows the rings it found (tccl-db show) and draws them (tccl-db draw),
-#   3. compares NCCL's default plan with the found one on the modelled machine (tccl-sim),
+#   3. compares NCCL's own plan with the found one on the modelled machine (tccl-sim),
 #   4. runs 4 local ranks that play the GPUs of that node (TCCL_SIM_TOPOLOGY) with the new
 #      database, printing the chosen rings and an nccl-tests table of collectives.
 set -euo pipefail
@@ -31,7 +31,7 @@ echo "(all entries, including $(grep -c "inter {" "$out/db.txt") inter-node chai
 "$bin/tccl-db" draw "$out/db.json" -o "$out/node.svg" && echo "(picture of the node and its rings: $out/node.svg)"
 
 echo
-echo "== 3. NCCL's default plan vs the found plan, modelled (allreduce, 256 MiB)"
+echo "== 3. NCCL's own plan vs the found plan, modelled (allreduce, 256 MiB)"
 "$bin/tccl-sim" --topology "$topology" --db "$out/db.json" --nodes 1 --coll allreduce --bytes 256M
 
 echo

@@ -37,8 +37,9 @@ const char* tcclGetVersionString(void);
 ncclResult_t tcclCommGetChannelCount(ncclComm_t comm, int* nChannels);
 /* The ring of one channel. */
 ncclResult_t tcclCommGetRing(ncclComm_t comm, int channel, tcclRing_t* ring);
-/* Where the plan came from: "default", "db:<file>[<node type>]" or "xml:<file>". The string
- * lives as long as the communicator. */
+/* Where the plan came from: "default" (plain rings), "default:nccl-2.28" (NCCL's own plan for the
+ * job, by the rules of that release), "db:<file>[<node type>]", "auto:<cache file>[<node type>]"
+ * (TCCL_DB=auto) or "xml:<file>". The string lives as long as the communicator. */
 ncclResult_t tcclCommGetPlanSource(ncclComm_t comm, const char** source);
 
 #ifdef __cplusplus

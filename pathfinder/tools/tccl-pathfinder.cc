@@ -1,16 +1,18 @@
 // tccl-pathfinder: finds the best rings and chains of one node type and writes the path database.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include <memory>
 
+#include "calibration/calibration.h"
 #include "db/db_json.h"
-#include "model/calibration.h"
+#include "measure/measured_flow.h"
+#include "measure/measured_refine.h"
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
-#include "search/measured_refine.h"
 #include "topo/topology.h"
 #ifdef TCCL_HAVE_CUDA_PROFILER
 #include "cuda_profiler.h"
@@ -21,6 +23,17 @@ namespace pf = tccl::pathfinder;
 namespace {
 
 constexpr int kMaxExhaustiveGpus = 4;
+
+// --stand-in: the bandwidth model of another topology plays the machine being measured.
+class StandInProfiler : public pf::ModelProfiler {
+ public:
+  explicit StandInProfiler(tccl::topo::Topology truth)
+      : pf::ModelProfiler(truth), name_("stand-in model of " + truth.name) {}
+  std::string name() const override { return name_; }
+
+ private:
+  std::string name_;
+};
 constexpr int kMaxGpus = 16;
 
 // Compares the search's database with the exhaustive one, entry by entry (first channel alone).
@@ -132,8 +145,9 @@ int main(int argc, char** argv) {
   int measureTop = 3;
   bool calibrate = false;
   app.add_option("--profiler", profilerKind,
-                 "model: the bandwidth model alone; cuda: search on the model, then measure "
-                 "each entry's top candidates on this machine's GPUs and keep the best measured")
+                 "model: the bandwidth model alone; cuda: calibrate the model on this machine's "
+                 "GPUs, search it, measure each entry's top candidates and keep the best "
+                 "measured, and measure NCCL's plan beside the found one")
       ->check(CLI::IsMember({"model", "cuda"}))
       ->capture_default_str();
   app.add_option("--measure-top", measureTop,
@@ -143,6 +157,17 @@ int main(int argc, char** argv) {
   app.add_flag("--calibrate", calibrate,
                "measure the probe sets (docs/bandwidth-model.md, Calibration) with --profiler and "
                "write the topology with fitted capacities and rule factors to -o");
+  bool noCalibrate = false;
+  std::string standIn, fittedOutput;
+  app.add_flag("--no-calibrate", noCalibrate,
+               "with a measuring profiler: search the topology as it is, without calibrating it "
+               "on this machine first");
+  app.add_option("--fitted", fittedOutput,
+                 "with a measuring profiler: also write the calibrated topology to this file");
+  app.add_option("--stand-in", standIn,
+                 "measure with the bandwidth model of this topology file instead of GPUs (checks "
+                 "the measured flow without a GPU)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   tccl::topo::LoadedTopology loaded =
@@ -177,12 +202,18 @@ int main(int argc, char** argv) {
     return runCalibration(topo, profilerKind, live ? "live" : topologyFile, output);
   }
   std::unique_ptr<pf::Profiler> measurer;
-  if (profilerKind != "model") {
+  if (!standIn.empty()) {
+    tccl::topo::LoadedTopology truth = tccl::topo::loadTopologyFile(standIn);
+    if (!truth.topology) {
+      std::fprintf(stderr, "tccl-pathfinder: --stand-in: %s\n", truth.error.c_str());
+      return 2;
+    }
+    measurer = std::make_unique<StandInProfiler>(*truth.topology);
+  } else if (profilerKind != "model") {
     measurer = makeProfiler(profilerKind, topo);
     if (!measurer) return 2;
   }
 
-  pf::ModelProfiler profiler(topo);
   pf::BuildOptions options;
   options.jobs = jobs;
   options.exhaustive = exhaustive;
@@ -191,22 +222,52 @@ int main(int argc, char** argv) {
   options.search.multiChannel = !singleChannel && !exhaustive;
   options.topologyName = live ? "live" : topologyFile.substr(topologyFile.find_last_of('/') + 1);
   pf::BuildReport report;
-  tccl::db::Database db = pf::buildDatabase(topo, profiler, options, &report);
+  tccl::db::Database db;
   int status = 0;
-  if (exhaustive && compareWithSearch(topo, profiler, options, db.nodes.front()) > 0) status = 1;
   if (measurer) {
-    pf::MeasureReport m;
-    pf::measureTopCandidates(db, *measurer, measureTop, &m);
-    std::printf(
-        "measured with profiler %s: %zu of %zu entries (top %d model candidates each, %zu "
-        "measured in all; %zu kept a lower-ranked candidate); %zu the profiler cannot run "
-        "keep the model's GB/s\n",
-        measurer->name().c_str(), m.measured, m.entries, measureTop, m.candidates, m.changed,
-        m.unmeasurable);
+    // On a machine it can measure: calibrate, search the calibrated model, measure the top
+    // candidates and NCCL's plan side by side.
+    pf::MeasuredFlowOptions flow;
+    flow.calibrate = !noCalibrate;
+    flow.measureTop = measureTop;
+    flow.build = options;
+    flow.release = tccl::nccl::installedRelease();
+    std::string error;
+    if (!tccl::nccl::readKnobs([](const char* n) { return std::getenv(n); }, flow.release,
+                               &flow.knobs, &error)) {
+      std::fprintf(stderr, "tccl-pathfinder: %s\n", error.c_str());
+      return 2;
+    }
+    pf::MeasuredFlowResult r = pf::runMeasuredFlow(
+        topo, *measurer,
+        "the " + measurer->name() + " profiler (prior " + options.topologyName + ")", flow);
+    for (size_t i = 0; i < r.steps.size(); ++i)
+      std::printf("step %zu/%zu %s\n", i + 1, r.steps.size(), r.steps[i].c_str());
+    if (r.ratio > 0)
+      std::printf("measured plan/baseline: %.2fx (%.2f GB/s database ring vs %.2f GB/s %s)\n",
+                  r.ratio, r.plan.gbps, r.baseline.gbps, r.baseline.description.c_str());
+    else
+      std::printf("measured plan/baseline: not available (%s)\n",
+                  !r.plan.measured ? r.plan.why.c_str() : r.baseline.why.c_str());
+    if (!fittedOutput.empty() && r.calibration) {
+      std::ofstream out(fittedOutput);
+      out << pf::topologyToJson(r.calibration->fitted);
+      if (!out) {
+        std::fprintf(stderr, "tccl-pathfinder: cannot write %s\n", fittedOutput.c_str());
+        return 2;
+      }
+      std::printf("wrote the calibrated topology to %s\n", fittedOutput.c_str());
+    }
+    db = std::move(r.db);
+    report = r.build;
+  } else {
+    pf::ModelProfiler profiler(topo);
+    db = pf::buildDatabase(topo, profiler, options, &report);
+    if (exhaustive && compareWithSearch(topo, profiler, options, db.nodes.front()) > 0) status = 1;
   }
 
-  std::printf("%s: %s, %d GPUs, profiler %s%s\n", topo.name.c_str(),
-              tccl::describeSignature(db.nodes.front().signature).c_str(), gpus,
+  std::printf("%s: %s, profiler %s%s\n", topo.name.c_str(),
+              tccl::describeSignature(db.nodes.front().signature).c_str(),
               db.provenance.profiler.c_str(), exhaustive ? ", exhaustive" : "");
   std::printf(
       "rings: %zu subsets (%zu solved after symmetry); chains: %zu (%zu solved); "
@@ -214,6 +275,21 @@ int main(int argc, char** argv) {
       "%d job(s)\n",
       report.intraProblems, report.intraSolved, report.interProblems, report.interSolved,
       report.nodesScored, report.unproven, report.seconds, jobs);
+  if (report.unproven > 0) {
+    // Name them: their GB/s is the best found before the limit, not proven the best.
+    std::vector<std::string> names;
+    for (const tccl::db::IntraEntry& e : db.nodes.front().intra)
+      if (!e.proven) names.push_back("ring " + tccl::db::listGpus(e.gpus, "{}"));
+    for (const tccl::db::InterEntry& e : db.nodes.front().inter)
+      if (!e.proven)
+        names.push_back("chain " + tccl::db::listGpus(e.gpus, "{}") + " entry " +
+                        tccl::describeHop(e.entry) + " exit " + tccl::describeHop(e.exit));
+    std::printf("unproven entries (the search stopped at --max-nodes %zu): %zu\n", maxNodes,
+                names.size());
+    for (size_t i = 0; i < names.size() && i < 20; ++i) std::printf("  %s\n", names[i].c_str());
+    if (names.size() > 20)
+      std::printf("  ... and %zu more (tccl-db show marks them all)\n", names.size() - 20);
+  }
   for (const tccl::db::IntraEntry& e : db.nodes.front().intra)
     if (static_cast<int>(e.gpus.size()) == gpus) {
       std::printf("all-GPU ring: %.2f GB/s with %zu channel(s)\n", e.gbps, e.channels.size());

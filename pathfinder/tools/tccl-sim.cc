@@ -1,15 +1,15 @@
-// tccl-sim: the modelled time and bus bandwidth of a collective with the NCCL-like default
-// plan and with the path database's plan, side by side.
+// tccl-sim: the modelled time and bus bandwidth of a collective with the plan NCCL itself would
+// build (the NCCL baseline of a release, with the user's NCCL_* knobs) and with the path
+// database's plan (or, without --db, the plan the search finds), side by side.
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "db/db_json.h"
-#include "model/collective_time.h"
-#include "model/model_profiler.h"
-#include "model/nccl_like_plan.h"
-#include "search/database_builder.h"
+#include "sim/job_plan.h"
+#include "sim/sensitivity.h"
 #include "topo/topology.h"
 
 namespace pf = tccl::pathfinder;
@@ -23,81 +23,118 @@ const tccl::db::NodeType* findNode(const tccl::db::Database& db, const tccl::top
   return tccl::db::findNodeType(db, topo.name);
 }
 
-// The database's plan for one node of the job, or an explanation of why there is none.
-std::optional<pf::NodePlan> databasePlan(const tccl::db::NodeType& node, int gpus, bool multiNode,
-                                         std::string* why) {
-  std::vector<int> all(gpus);
-  for (int g = 0; g < gpus; ++g) all[g] = g;
-  pf::NodePlan plan;
-  if (!multiNode) {
-    for (const tccl::db::IntraEntry& e : node.intra)
-      if (e.gpus == all) {
-        plan.channels = e.channels;
-        return plan;
-      }
-    *why = "the database has no intra-node ring over all " + std::to_string(gpus) + " GPUs";
-    return std::nullopt;
-  }
-  const tccl::db::InterEntry* best = nullptr;
-  for (const tccl::db::InterEntry& e : node.inter)
-    if (e.gpus == all && (!best || e.gbps > best->gbps)) best = &e;
-  if (!best) {
-    *why = "the database has no inter-node chain over all " + std::to_string(gpus) + " GPUs";
-    return std::nullopt;
-  }
-  plan.channels = best->channels;
-  plan.chained = true;
-  plan.entry = best->entry;
-  plan.exit = best->exit;
-  return plan;
-}
-
-std::string describePlan(const pf::NodePlan& plan) {
+std::string describePlans(const std::vector<pf::NodePlan>& plans) {
   std::string s;
-  for (const tccl::db::Channel& ch : plan.channels) {
-    if (!s.empty()) s += " | ";
-    if (plan.chained) s += "[" + tccl::describeHop(plan.entry) + "] ";
-    for (size_t i = 0; i < ch.order.size(); ++i) {
-      s += std::to_string(ch.order[i]);
-      if (i < ch.hops.size()) s += " -[" + tccl::describeHop(ch.hops[i]) + "]-> ";
-    }
-    if (plan.chained)
-      s += " [" + tccl::describeHop(plan.exit) + "]";
-    else
-      s += std::to_string(ch.order.front());
-  }
+  for (size_t i = 0; i < plans.size(); ++i)
+    s += (i ? " || node " + std::to_string(i) + ": " : "") + pf::describeNodePlan(plans[i]);
   return s;
 }
 
-double stepLatencyUs(const pf::NodePlan& plan, bool multiNode) {
-  double worst = 0;
-  for (const pf::Transfer& t : pf::planTransfers(plan))
-    worst = std::max(worst, pf::hopLatencyUs(t.hop));
-  (void)multiNode;
-  return worst;
+void printSensitivity(const pf::SensitivityReport& r) {
+  std::printf("\nsensitivity: plan/baseline when each illustrative (or unlabelled) number moves\n");
+  std::printf("  %-16s %-16s %-16s %s\n", "-30%", "+30%", "flipped", "values");
+  int flagged = 0;
+  for (const pf::SensitivityRow& row : r.rows) {
+    std::string values;
+    for (const std::string& v : row.values) values += (values.empty() ? "" : " ") + v;
+    if (row.label == "unlabelled") values += " (unlabelled)";
+    std::string cells[3];
+    for (const pf::SensitivityCase& c : row.cases) {
+      const int col = c.change.rfind("-30%", 0) == 0 ? 0 : c.change.rfind("+30%", 0) == 0 ? 1 : 2;
+      char buf[64];
+      if (c.applied)
+        std::snprintf(buf, sizeof buf, "%.2fx%s%s", c.ratio, c.planChanged ? " plan" : "",
+                      c.baselineChanged ? " nccl" : "");
+      else
+        std::snprintf(buf, sizeof buf, "(no move)");
+      cells[col] = buf;
+    }
+    flagged += row.flagged;
+    std::printf("%s %-16s %-16s %-16s %s\n", row.flagged ? "*" : " ",
+                cells[0].empty() ? "-" : cells[0].c_str(),
+                cells[1].empty() ? "-" : cells[1].c_str(),
+                cells[2].empty() ? "-" : cells[2].c_str(), values.c_str());
+  }
+  std::printf(
+      "plan/baseline %.2fx; %.2fx .. %.2fx over every move; %d of %zu rows (*) change the winning "
+      "plan or move plan/baseline by more than 10%%\n",
+      r.ratio, r.lowest, r.highest, flagged, r.rows.size());
+  std::printf("(\"plan\": the search picks another plan; \"nccl\": NCCL's plan changes)\n");
+  if (r.ratio > 1.0)
+    std::printf(r.lowest > 1.0
+                    ? "the win holds under every single move of an illustrative number\n"
+                    : "the win rests on illustrative numbers: a single move erases it\n");
+}
+
+nlohmann::json sensitivityJson(const pf::SensitivityReport& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const pf::SensitivityRow& row : r.rows) {
+    nlohmann::json cases = nlohmann::json::array();
+    for (const pf::SensitivityCase& c : row.cases) {
+      nlohmann::json j = {{"change", c.change}, {"applied", c.applied}};
+      if (c.applied) {
+        j["ratio"] = c.ratio;
+        j["plan_changed"] = c.planChanged;
+        j["baseline_changed"] = c.baselineChanged;
+      }
+      cases.push_back(j);
+    }
+    rows.push_back(
+        {{"values", row.values}, {"label", row.label}, {"cases", cases}, {"flagged", row.flagged}});
+  }
+  return {{"ratio", r.ratio}, {"lowest", r.lowest}, {"highest", r.highest}, {"rows", rows}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tccl-sim: modelled collective time, NCCL-like default plan vs the database plan"};
-  std::string topologyFile, dbFile, collName;
-  int nodes = 1;
+  CLI::App app{
+      "tccl-sim: modelled collective time, NCCL's own plan (the baseline) vs the database plan"};
+  std::string topologyFile, dbFile, collName, baselineName;
+  int nodes = 1, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   uint64_t bytes = 0;
-  bool asJson = false;
+  bool asJson = false, sensitivityWanted = false, verbose = false;
   app.add_option("--topology", topologyFile, "topology file")->required()->check(CLI::ExistingFile);
-  app.add_option("--db", dbFile, "path database from tccl-pathfinder")
-      ->required()
+  app.add_option("--db", dbFile, "path database from tccl-pathfinder (default: search the plan)")
       ->check(CLI::ExistingFile);
-  app.add_option("--nodes", nodes, "number of identical nodes")->check(CLI::PositiveNumber);
+  app.add_option("--nodes", nodes, "number of identical nodes")->check(CLI::Range(1, 4096));
   app.add_option("--coll", collName, "allreduce|allgather|reducescatter|broadcast|reduce")
       ->required()
       ->check(CLI::IsMember({"allreduce", "allgather", "reducescatter", "broadcast", "reduce"}));
   app.add_option("--bytes", bytes, "message size (nccl-tests 'size'); K/M/G suffixes allowed")
       ->required()
       ->transform(CLI::AsSizeValue(false));
+  std::string note;
+  const tccl::nccl::Release installed = tccl::nccl::installedRelease(&note);
+  baselineName = std::string(tccl::nccl::releaseName(installed));
+  app.add_option("--baseline", baselineName,
+                 "NCCL release whose plan is the baseline: nccl-2.18 or nccl-2.28 (default: the "
+                 "nccl.h TCCL was built with); NCCL_* knobs in the environment apply")
+      ->capture_default_str();
+  app.add_flag("--sensitivity", sensitivityWanted,
+               "move every illustrative number by -30% and +30% and report what changes");
+  app.add_option("--jobs,-j", jobs, "threads for --sensitivity")->check(CLI::PositiveNumber);
   app.add_flag("--json", asJson, "print one JSON object");
+  app.add_flag("-v,--verbose", verbose, "say why the baseline is what it is");
   CLI11_PARSE(app, argc, argv);
+
+  pf::JobSpec job;
+  job.nodes = nodes;
+  job.bytes = static_cast<double>(bytes);
+  job.coll = *pf::parseCollective(collName);
+  const std::optional<tccl::nccl::Release> release = tccl::nccl::parseRelease(baselineName);
+  if (!release) {
+    std::fprintf(stderr, "tccl-sim: --baseline %s: not a reproduced NCCL release (known: %s)\n",
+                 baselineName.c_str(), std::string(tccl::nccl::releaseNames()).c_str());
+    return 2;
+  }
+  job.release = *release;
+  std::string error;
+  if (!tccl::nccl::readKnobs([](const char* n) { return std::getenv(n); }, job.release, &job.knobs,
+                             &error)) {
+    std::fprintf(stderr, "tccl-sim: %s\n", error.c_str());
+    return 2;
+  }
 
   tccl::topo::LoadedTopology loaded = tccl::topo::loadTopologyFile(topologyFile);
   if (!loaded.topology) {
@@ -105,77 +142,98 @@ int main(int argc, char** argv) {
     return 2;
   }
   const tccl::topo::Topology& topo = *loaded.topology;
-  tccl::db::LoadResult db = tccl::db::loadDatabaseFile(dbFile);
-  if (!db.db) {
-    std::fprintf(stderr, "tccl-sim: %s: %s\n", dbFile.c_str(), db.error.c_str());
-    return 2;
-  }
-  const tccl::db::NodeType* node = findNode(*db.db, topo);
-  if (!node) {
-    std::fprintf(stderr, "tccl-sim: %s has no node type for topology %s (signature: %s)\n",
-                 dbFile.c_str(), topo.name.c_str(),
-                 tccl::describeSignature(tccl::topo::signatureOf(topo)).c_str());
-    return 2;
-  }
   const int gpus = static_cast<int>(topo.gpus.size());
-  const bool multiNode = nodes > 1;
-  if (multiNode && topo.nics.empty()) {
+  if (nodes > 1 && topo.nics.empty()) {
     std::fprintf(stderr, "tccl-sim: %s has no NIC, so it cannot be chained over %d nodes\n",
                  topo.name.c_str(), nodes);
     return 2;
   }
-  const int ranks = nodes * gpus;
-  if (ranks < 2) {
+  if (nodes * gpus < 2) {
     std::fprintf(stderr, "tccl-sim: a collective needs at least 2 ranks\n");
     return 2;
   }
-  std::string why;
-  std::optional<pf::NodePlan> planned = databasePlan(*node, gpus, multiNode, &why);
-  if (!planned) {
-    std::fprintf(stderr, "tccl-sim: %s: %s\n", dbFile.c_str(), why.c_str());
+
+  std::vector<pf::NodePlan> plans;
+  if (!dbFile.empty()) {
+    tccl::db::LoadResult db = tccl::db::loadDatabaseFile(dbFile);
+    if (!db.db) {
+      std::fprintf(stderr, "tccl-sim: %s: %s\n", dbFile.c_str(), db.error.c_str());
+      return 2;
+    }
+    const tccl::db::NodeType* node = findNode(*db.db, topo);
+    if (!node) {
+      std::fprintf(stderr, "tccl-sim: %s has no node type for topology %s (signature: %s)\n",
+                   dbFile.c_str(), topo.name.c_str(),
+                   tccl::describeSignature(tccl::topo::signatureOf(topo)).c_str());
+      return 2;
+    }
+    std::string why;
+    std::optional<std::vector<pf::NodePlan>> found = pf::databaseJobPlans(*node, gpus, job, &why);
+    if (!found) {
+      std::fprintf(stderr, "tccl-sim: %s: %s\n", dbFile.c_str(), why.c_str());
+      return 2;
+    }
+    plans = std::move(*found);
+  } else {
+    plans = {pf::searchJobPlan(topo, job)};
+  }
+  const pf::JobComparison c = pf::compareJob(topo, job, plans);
+  if (!c.unsupported.empty()) {
+    std::fprintf(stderr, "tccl-sim: the %s baseline cannot be modelled here: %s\n",
+                 baselineName.c_str(), c.unsupported.c_str());
     return 2;
   }
-  const pf::Collective coll = *pf::parseCollective(collName);
-  pf::ModelProfiler profiler(topo);
-  const pf::NodePlan defaults = pf::ncclLikePlan(topo, multiNode);
-  const double defaultGbps = pf::planGbps(profiler, defaults);
-  const double planGbps = pf::planGbps(profiler, *planned);
-  const pf::CollectiveTiming d = pf::ringCollectiveTime(
-      coll, ranks, static_cast<double>(bytes), defaultGbps, stepLatencyUs(defaults, multiNode));
-  const pf::CollectiveTiming p = pf::ringCollectiveTime(
-      coll, ranks, static_cast<double>(bytes), planGbps, stepLatencyUs(*planned, multiNode));
-  const double ratio = d.busbwGbps > 0 ? p.busbwGbps / d.busbwGbps : 0;
+  std::optional<pf::SensitivityReport> sens;
+  if (sensitivityWanted) sens = pf::sensitivity(topo, job, jobs);
 
+  const pf::CollectiveTiming& d = c.baselineRate.timing;
+  const pf::CollectiveTiming& p = c.planRate.timing;
+  const std::string source = dbFile.empty() ? "search" : "database";
+  const std::string knobs = tccl::nccl::describeKnobs(job.knobs);
   if (asJson) {
     nlohmann::json j = {{"topology", topo.name},
                         {"nodes", nodes},
-                        {"ranks", ranks},
+                        {"ranks", nodes * gpus},
                         {"coll", collName},
                         {"bytes", bytes},
-                        {"default_gbps", defaultGbps},
-                        {"plan_gbps", planGbps},
+                        {"baseline", baselineName},
+                        {"nccl_knobs", knobs},
+                        {"baseline_channels", c.baselinePlan.channels.size()},
+                        {"plan_source", source},
+                        {"default_gbps", c.baselineRate.nodeGbps},
+                        {"plan_gbps", c.planRate.nodeGbps},
                         {"default_time_s", d.seconds},
                         {"plan_time_s", p.seconds},
                         {"default_busbw", d.busbwGbps},
                         {"plan_busbw", p.busbwGbps},
-                        {"ratio", ratio},
-                        {"default_plan", describePlan(defaults)},
-                        {"db_plan", describePlan(*planned)}};
+                        {"ratio", c.ratio},
+                        {"default_plan", pf::describeNodePlan(c.baselinePlan)},
+                        {"plan", describePlans(c.plans)},
+                        {"baseline_notes", c.baseline.notes}};
+    if (!dbFile.empty()) j["db_plan"] = describePlans(c.plans);
+    if (sens) j["sensitivity"] = sensitivityJson(*sens);
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
   std::printf("tccl-sim: %s, %d node(s) x %d GPUs = %d ranks, %s, %llu bytes (model)\n",
-              topo.name.c_str(), nodes, gpus, ranks, collName.c_str(),
+              topo.name.c_str(), nodes, gpus, nodes * gpus, collName.c_str(),
               static_cast<unsigned long long>(bytes));
-  std::printf("  default plan:  %s\n  database plan: %s\n", describePlan(defaults).c_str(),
-              describePlan(*planned).c_str());
-  std::printf("%-22s %14s %14s %8s\n", "", "default", "database", "ratio");
-  std::printf("%-22s %14.2f %14.2f %8.2f\n", "node rate (GB/s)", defaultGbps, planGbps,
-              defaultGbps > 0 ? planGbps / defaultGbps : 0);
+  if (!note.empty()) std::printf("  note: %s\n", note.c_str());
+  std::printf("  baseline %s%s: %zu channel(s)\n", baselineName.c_str(),
+              knobs.empty() ? "" : (" with " + knobs).c_str(), c.baselinePlan.channels.size());
+  if (verbose)
+    for (const std::string& n : c.baseline.notes) std::printf("    %s\n", n.c_str());
+  std::printf("  NCCL plan:  %s\n  %-10s  %s\n", tccl::nccl::describeBaseline(c.baseline).c_str(),
+              (source + ":").c_str(), describePlans(c.plans).c_str());
+  std::printf("%-22s %14s %14s %8s\n", "", baselineName.c_str(), source.c_str(), "ratio");
+  std::printf("%-22s %14.2f %14.2f %8.2f\n", "node rate (GB/s)", c.baselineRate.nodeGbps,
+              c.planRate.nodeGbps,
+              c.baselineRate.nodeGbps > 0 ? c.planRate.nodeGbps / c.baselineRate.nodeGbps : 0);
   std::printf("%-22s %14.3f %14.3f %8.2f\n", "time (ms)", d.seconds * 1e3, p.seconds * 1e3,
               p.seconds > 0 ? d.seconds / p.seconds : 0);
   std::printf("%-22s %14.2f %14.2f %8.2f\n", "algbw (GB/s)", d.algbwGbps, p.algbwGbps,
               d.algbwGbps > 0 ? p.algbwGbps / d.algbwGbps : 0);
-  std::printf("%-22s %14.2f %14.2f %8.2f\n", "busbw (GB/s)", d.busbwGbps, p.busbwGbps, ratio);
+  std::printf("%-22s %14.2f %14.2f %8.2f\n", "busbw (GB/s)", d.busbwGbps, p.busbwGbps, c.ratio);
+  if (sens) printSensitivity(*sens);
   return 0;
 }

@@ -79,6 +79,26 @@ bool commUsesCuda(const ncclComm& comm) {
   return comm.cudaState != nullptr;
 }
 
+bool cudaPeerAccessEverywhere() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) return true;
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) {
+      int can = 1;
+      if (a != b && cudaDeviceCanAccessPeer(&can, a, b) == cudaSuccess && !can) return false;
+    }
+  return true;
+}
+
+std::string cudaDeviceBusId(const ncclComm& comm) {
+  char buf[32] = {};
+  if (!commUsesCuda(comm) || cudaDeviceGetPCIBusId(buf, sizeof buf, comm.cudaDev) != cudaSuccess)
+    return "";
+  std::string id(buf);
+  for (char& c : id) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return id;
+}
+
 void noteSharedDevices(const ncclComm& comm) {
   if (!commUsesCuda(comm)) return;
   const RankInfo& me = comm.ranks[comm.rank];
@@ -184,6 +204,12 @@ ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected) {
 
 bool commUsesCuda(const ncclComm&) {
   return false;
+}
+std::string cudaDeviceBusId(const ncclComm&) {
+  return "";
+}
+bool cudaPeerAccessEverywhere() {
+  return true;
 }
 void noteSharedDevices(const ncclComm&) {}
 

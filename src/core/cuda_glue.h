@@ -24,6 +24,11 @@ int currentCudaDevice();
 // comm->device and *selected. TCCL_DEVICE=cuda without a usable device is an error.
 ncclResult_t selectCudaBackend(ncclComm* comm, bool* selected);
 bool commUsesCuda(const ncclComm& comm);
+// The PCI bus id of the communicator's GPU ("0000:3b:00.0", lower case); empty without CUDA.
+std::string cudaDeviceBusId(const ncclComm& comm);
+// False when two of the visible GPUs refuse each other peer access (GeForce cards on the
+// stock driver): then no hop may be P2P. True without CUDA.
+bool cudaPeerAccessEverywhere();
 // One INFO line when ranks of this node share a GPU (NCCL refuses that; we allow it).
 void noteSharedDevices(const ncclComm& comm);
 

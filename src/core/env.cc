@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "plan/nccl_baseline.h"
 
 namespace tccl {
 
@@ -101,6 +102,11 @@ ncclResult_t readRuntimeEnv(RuntimeEnv* env) {
         "NCCL_SOCKET_NTHREADS=%lld x NCCL_NSOCKS_PERTHREAD=%lld exceeds 64 sockets per hop",
         static_cast<long long>(env->netThreads), static_cast<long long>(env->netSocksPerThread));
   TCCL_CHECK(envBytes("TCCL_TREE_MAX_BYTES", 256 << 10, 0, 1ll << 40, &env->treeMaxBytes));
+  env->ncclRelease = nccl::installedRelease();
+  std::string error;
+  if (!nccl::readKnobs([](const char* name) { return getenv(name); }, env->ncclRelease,
+                       &env->ncclKnobs, &error))
+    return setError(ncclInvalidArgument, "%s", error.c_str());
   return ncclSuccess;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "plan/nccl_system.h"
+
 namespace tccl {
 
 // Reads an integer variable; absent -> *out = fallback. Out of [lo, hi] or not a number ->
@@ -37,6 +39,8 @@ struct RuntimeEnv {
   int64_t netThreads = 2;             // NCCL_SOCKET_NTHREADS: helper threads per net hop
   int64_t netSocksPerThread = 1;      // NCCL_NSOCKS_PERTHREAD
   int64_t treeMaxBytes = 256 << 10;   // TCCL_TREE_MAX_BYTES: default algo picks tree up to this
+  nccl::Release ncclRelease = nccl::Release::k2_28;  // the nccl.h TCCL was built with
+  nccl::Knobs ncclKnobs;  // NCCL_P2P_LEVEL and friends: the default plan follows them as NCCL does
 };
 ncclResult_t readRuntimeEnv(RuntimeEnv* env);
 

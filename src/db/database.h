@@ -31,6 +31,7 @@ struct IntraEntry {
   std::vector<int> gpus;          // the GPU subset, ascending
   std::vector<Channel> channels;  // one or more rings, run concurrently
   double gbps = 0;                // bottleneck bandwidth of the channels run together
+  bool proven = true;             // false: the search stopped at its node limit (--max-nodes)
 };
 
 struct InterEntry {
@@ -39,6 +40,7 @@ struct InterEntry {
   Hop exit;                       // order.back() -> NIC (kind kNet)
   std::vector<Channel> channels;  // chains: each starts at the entry GPU and ends at the exit GPU
   double gbps = 0;
+  bool proven = true;  // false: the search stopped at its node limit (--max-nodes)
 };
 
 struct NodeType {

@@ -85,11 +85,10 @@ std::string explainJob(const Database& db, int nodes, int gpusPerNode,
     for (const IntraEntry& e : db.nodes[typeOf[0]].intra)
       if (e.gpus == subset) bottleneck = e.gbps;
   } else {
-    std::vector<std::vector<ChainOption>> options(nodes);
-    for (int n = 0; n < nodes; ++n)
-      for (const InterEntry& e : db.nodes[typeOf[n]].inter)
-        if (e.gpus == subset) options[n].push_back({entryCode(e.entry), exitCode(e.exit), e.gbps});
-    bottleneck = chooseNodeChains(options).gbps;
+    std::vector<const NodeType*> types;
+    for (int n = 0; n < nodes; ++n) types.push_back(&db.nodes[typeOf[n]]);
+    std::string why;
+    chooseInterEntries(types, std::vector<std::vector<int>>(nodes, subset), &bottleneck, &why);
   }
   out << "plan: " << plan.plan->rings.size() << " channel(s), bottleneck " << bottleneck
       << " GB/s\n";

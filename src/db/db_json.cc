@@ -201,11 +201,12 @@ NodeType decodeNode(const Json& j, const std::string& path) {
   for (size_t i = 0; i < intra.size(); ++i) {
     const std::string p = idx(path + ".intra", i);
     expectObject(intra[i], p);
-    checkKeys(intra[i], p, {"gpus", "gbps", "channels"});
+    checkKeys(intra[i], p, {"gpus", "gbps", "channels", "proven"});
     IntraEntry e;
     e.gpus = asIntArray(field(intra[i], p, "gpus"), p + ".gpus", kMaxGpusPerNode);
     e.gbps = asNumber(field(intra[i], p, "gbps"), p + ".gbps");
     e.channels = decodeChannels(intra[i], p);
+    if (const Json* v = optField(intra[i], "proven")) e.proven = asBool(*v, p + ".proven");
     node.intra.push_back(std::move(e));
   }
   if (const Json* inter = optField(j, "inter")) {
@@ -214,13 +215,14 @@ NodeType decodeNode(const Json& j, const std::string& path) {
       const std::string p = idx(path + ".inter", i);
       const Json& o = (*inter)[i];
       expectObject(o, p);
-      checkKeys(o, p, {"gpus", "entry", "exit", "gbps", "channels"});
+      checkKeys(o, p, {"gpus", "entry", "exit", "gbps", "channels", "proven"});
       InterEntry e;
       e.gpus = asIntArray(field(o, p, "gpus"), p + ".gpus", kMaxGpusPerNode);
       e.entry = decodeHop(field(o, p, "entry"), p + ".entry");
       e.exit = decodeHop(field(o, p, "exit"), p + ".exit");
       e.gbps = asNumber(field(o, p, "gbps"), p + ".gbps");
       e.channels = decodeChannels(o, p);
+      if (const Json* v = optField(o, "proven")) e.proven = asBool(*v, p + ".proven");
       node.inter.push_back(std::move(e));
     }
   }
@@ -392,6 +394,7 @@ Json encodeNode(const NodeType& node) {
     j["gpus"] = e.gpus;
     j["gbps"] = e.gbps;
     j["channels"] = encodeChannels(e.channels);
+    if (!e.proven) j["proven"] = false;
     n["intra"].push_back(std::move(j));
   }
   n["inter"] = Json::array();
@@ -402,6 +405,7 @@ Json encodeNode(const NodeType& node) {
     j["exit"] = encodeHop(e.exit);
     j["gbps"] = e.gbps;
     j["channels"] = encodeChannels(e.channels);
+    if (!e.proven) j["proven"] = false;
     n["inter"].push_back(std::move(j));
   }
   return n;

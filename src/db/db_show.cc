@@ -17,6 +17,10 @@ std::string path(const Channel& ch, bool ring) {
   return out.str();
 }
 
+const char* unproven(bool proven) {
+  return proven ? "" : "  UNPROVEN: the search stopped at its node limit (--max-nodes)";
+}
+
 }  // namespace
 
 std::string showDatabase(const Database& db, const std::string& nodeName) {
@@ -40,7 +44,7 @@ std::string showDatabase(const Database& db, const std::string& nodeName) {
       out << "  NIC" << i << "  " << s.nics[i].name << "  NUMA " << s.nics[i].numa << "\n";
     for (const IntraEntry& e : n.intra) {
       out << "  intra " << listGpus(e.gpus, "{}") << ": " << e.gbps << " GB/s, "
-          << e.channels.size() << " channel(s)\n";
+          << e.channels.size() << " channel(s)" << unproven(e.proven) << "\n";
       for (size_t c = 0; c < e.channels.size(); ++c)
         out << "    ch" << c << " " << std::setw(8) << e.channels[c].gbps << " GB/s  "
             << path(e.channels[c], true) << "\n";
@@ -49,7 +53,8 @@ std::string showDatabase(const Database& db, const std::string& nodeName) {
       out << "  inter " << listGpus(e.gpus, "{}") << ": " << e.gbps << " GB/s, entry "
           << describeHop(e.entry) << (e.entry.peerGpuDirect ? " (peer gdr)" : " (peer staged)")
           << ", exit " << describeHop(e.exit)
-          << (e.exit.peerGpuDirect ? " (peer gdr)" : " (peer staged)") << "\n";
+          << (e.exit.peerGpuDirect ? " (peer gdr)" : " (peer staged)") << unproven(e.proven)
+          << "\n";
       for (size_t c = 0; c < e.channels.size(); ++c)
         out << "    ch" << c << " " << std::setw(8) << e.channels[c].gbps << " GB/s  NIC -["
             << describeHop(e.entry) << "]-> " << path(e.channels[c], false) << " -["

@@ -92,34 +92,17 @@ DbPlan buildPlan(const Database& db, const std::string& sourceLabel,
   }
 
   // Several nodes: every node's candidates are its inter entries for the subset in use.
-  std::vector<std::vector<const InterEntry*>> candidates(uses.size());
-  std::vector<std::vector<ChainOption>> options(uses.size());
-  for (size_t n = 0; n < uses.size(); ++n) {
-    for (const InterEntry& e : uses[n].type->inter) {
-      if (e.gpus != uses[n].subset) continue;
-      candidates[n].push_back(&e);
-      options[n].push_back({entryCode(e.entry), exitCode(e.exit), e.gbps});
-    }
-    if (candidates[n].empty()) {
-      out.whyNot = "node type '" + uses[n].type->name + "' (node " + std::to_string(n) +
-                   ") has no inter-node chain for GPU subset " + listGpus(uses[n].subset);
-      return out;
-    }
+  std::vector<const NodeType*> types;
+  std::vector<std::vector<int>> subsets;
+  for (const NodeUse& use : uses) {
+    types.push_back(use.type);
+    subsets.push_back(use.subset);
   }
-  const ChainChoice choice = chooseNodeChains(options);
-  if (choice.option.empty()) {
-    out.whyNot =
-        "no combination of inter-node chains closes a ring: the nodes' entry and exit "
-        "hops never meet";
-    return out;
-  }
-
-  std::vector<const InterEntry*> chosen(uses.size());
+  const std::vector<const InterEntry*> chosen =
+      chooseInterEntries(types, subsets, nullptr, &out.whyNot);
+  if (chosen.empty()) return out;
   size_t nChannels = 0;
-  for (size_t n = 0; n < uses.size(); ++n) {
-    chosen[n] = candidates[n][choice.option[n]];
-    nChannels = std::max(nChannels, chosen[n]->channels.size());
-  }
+  for (const InterEntry* e : chosen) nChannels = std::max(nChannels, e->channels.size());
   // Channel c takes chain c of each node (cycling when a node has fewer chains); node i's
   // exit hop carries the last rank of node i to the first rank of node i+1.
   for (size_t c = 0; c < nChannels; ++c) {
@@ -146,6 +129,36 @@ DbPlan buildPlan(const Database& db, const std::string& sourceLabel,
 }
 
 }  // namespace
+
+std::vector<const InterEntry*> chooseInterEntries(const std::vector<const NodeType*>& types,
+                                                  const std::vector<std::vector<int>>& subsets,
+                                                  double* gbps, std::string* whyNot) {
+  std::vector<std::vector<const InterEntry*>> candidates(types.size());
+  std::vector<std::vector<ChainOption>> options(types.size());
+  for (size_t n = 0; n < types.size(); ++n) {
+    for (const InterEntry& e : types[n]->inter) {
+      if (e.gpus != subsets[n]) continue;
+      candidates[n].push_back(&e);
+      options[n].push_back({entryCode(e.entry), exitCode(e.exit), e.gbps});
+    }
+    if (candidates[n].empty()) {
+      *whyNot = "node type '" + types[n]->name + "' (node " + std::to_string(n) +
+                ") has no inter-node chain for GPU subset " + listGpus(subsets[n]);
+      return {};
+    }
+  }
+  const ChainChoice choice = chooseNodeChains(options);
+  if (choice.option.empty()) {
+    *whyNot =
+        "no combination of inter-node chains closes a ring: the nodes' entry and exit "
+        "hops never meet";
+    return {};
+  }
+  if (gbps) *gbps = choice.gbps;
+  std::vector<const InterEntry*> chosen(types.size());
+  for (size_t n = 0; n < types.size(); ++n) chosen[n] = candidates[n][choice.option[n]];
+  return chosen;
+}
 
 DbPlan buildPlanFromDatabase(const Database& db, const std::string& sourceLabel,
                              const std::vector<RankInfo>& ranks, const JobShape& shape) {

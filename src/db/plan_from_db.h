@@ -20,6 +20,14 @@ struct DbPlan {
   std::string whyNot;        // otherwise one line saying why, for the WARN
 };
 
+// The inter-node entry each node of a ring uses: node n's candidates are the entries of
+// types[n] for GPU subset subsets[n], and chooseNodeChains picks (ties go to the first entries,
+// so every rank and every tool picks the same). Empty, with *whyNot, when no ring closes;
+// *gbps (optional) is the ring's bottleneck.
+std::vector<const InterEntry*> chooseInterEntries(const std::vector<const NodeType*>& types,
+                                                  const std::vector<std::vector<int>>& subsets,
+                                                  double* gbps, std::string* whyNot);
+
 // ranks[r].gpuIndex and ranks[r].dbNodeType say which GPU of which node type rank r plays.
 // Intra-node: the rings of the entry for the GPU subset in use. Several nodes: node chains
 // joined by dynamic programming on the bottleneck GB/s; trees from the chains.

@@ -45,13 +45,16 @@ struct Tree {
 };
 
 struct Plan {
-  std::string source = "default";  // "default", "db:<file>[<node type>]", "xml:<file>"
-  std::vector<Ring> rings;         // one per channel
-  std::vector<Tree> trees;         // optional; empty when the plan has none
+  // "default" (plain rings), "default:nccl-2.28" (NCCL's own plan), "db:<file>[<node type>]",
+  // "auto:<cache file>[<node type>]" (TCCL_DB=auto), "xml:<file>"
+  std::string source = "default";
+  std::vector<Ring> rings;  // one per channel
+  std::vector<Tree> trees;  // optional; empty when the plan has none
 };
 
-// NCCL-like default: every channel is the ring of ranks in order; shm hops in a node, net hops
-// between nodes. Trees: a chain per node, node heads in a double binary tree.
+// The plain default, when the nodes' topologies are unknown: every channel is the ring of ranks
+// in order; shm hops in a node, net hops between nodes. Trees: a chain per node, node heads in
+// a double binary tree. (With known topologies the default is NCCL's plan: baseline_plan.h.)
 Plan buildDefaultPlan(const JobShape& shape, int nChannels);
 
 }  // namespace tccl

@@ -63,6 +63,15 @@ struct TransferEfficiency {
   double netStaged = 1;
 };
 
+// Where some of a topology's numbers come from: the values it covers, by name ("gpus[*].up_gbps",
+// "congestion_rules[0].factor", "p2p_supported"; '*' stands for every index), and the source
+// (measured) or the reason (illustrative). docs/topology-format.md, "Provenance".
+struct ValueLabel {
+  bool measured = false;
+  std::vector<std::string> values;
+  std::string text;
+};
+
 struct Topology {
   std::string name;
   std::string description;
@@ -75,9 +84,25 @@ struct Topology {
   std::vector<Nic> nics;
   TransferEfficiency efficiency;
   std::vector<CongestionRule> congestionRules;
-  std::vector<std::string> measured;      // which numbers are measured, with sources
-  std::vector<std::string> illustrative;  // which numbers are illustrative
+  std::vector<ValueLabel> labels;         // every number: measured (and where) or illustrative
+  std::vector<std::string> measured;      // free-text notes: facts about the layout, with sources
+  std::vector<std::string> illustrative;  // free-text notes: what is made up about the layout
 };
+
+// One number (or yes/no fact) of a topology that the model uses, by name, and where it lives.
+struct TopologyValue {
+  std::string name;  // "gpus[2].up_gbps", "efficiency.host_bounce", "p2p_supported"
+  double* number = nullptr;
+  int* count = nullptr;   // congestion_rules[i].min_transfers
+  bool* flag = nullptr;   // p2p_supported, nics[i].gpu_direct
+  bool fraction = false;  // a factor or efficiency: in (0, 1]
+};
+std::vector<TopologyValue> topologyValues(Topology& topo);
+// Does a label's value pattern cover this value name?
+bool labelCovers(std::string_view pattern, std::string_view name);
+// The label in force for a value: one naming it exactly beats one with '*'; a later label beats
+// an earlier one of the same kind. nullptr when none covers it.
+const ValueLabel* labelOf(const Topology& topo, std::string_view name);
 
 struct LoadedTopology {
   std::optional<Topology> topology;  // set on success

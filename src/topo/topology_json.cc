@@ -180,6 +180,39 @@ std::vector<std::string> readStrings(const json& j, const std::string& path) {
   return out;
 }
 
+// Provenance lists: free-text notes (strings) and labels of values ({"values": [...],
+// "source": "..."} when measured, {"values": [...], "why": "..."} when illustrative).
+void readProvenance(const json& j, Topology& t) {
+  ObjectReader top(j, "provenance", {"measured", "illustrative"});
+  std::vector<std::string> names;
+  for (const TopologyValue& v : topologyValues(t)) names.push_back(v.name);
+  for (const bool measured : {true, false}) {
+    const char* key = measured ? "measured" : "illustrative";
+    const json& list = top.array(key, false);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = top.at(indexed(key, i));
+      if (list[i].is_string()) {
+        (measured ? t.measured : t.illustrative).push_back(list[i].get<std::string>());
+        continue;
+      }
+      const char* textKey = measured ? "source" : "why";
+      ObjectReader r(list[i], path, {"values", textKey});
+      ValueLabel label;
+      label.measured = measured;
+      label.values = readStrings(r.array("values", true), r.at("values"));
+      label.text = r.str(textKey);
+      if (label.values.empty()) fail(r.at("values"), "names no value");
+      for (size_t v = 0; v < label.values.size(); ++v) {
+        const std::string& pattern = label.values[v];
+        if (std::none_of(names.begin(), names.end(),
+                         [&](const std::string& n) { return labelCovers(pattern, n); }))
+          fail(indexed(r.at("values"), v), "'" + pattern + "' names no value of this topology");
+      }
+      t.labels.push_back(std::move(label));
+    }
+  }
+}
+
 void readPcie(const ObjectReader& top, Topology& t, std::map<std::string, int>& ids) {
   const json& list = top.array("pcie", true);
   std::vector<std::string> parentIds(list.size());
@@ -323,13 +356,7 @@ Topology readTopology(const json& doc) {
     t.congestionRules.push_back(
         readRule(rules[i], indexed("congestion_rules", i), static_cast<int>(t.numaNodes.size())));
 
-  if (top.has("provenance")) {
-    ObjectReader r(doc.at("provenance"), "provenance", {"measured", "illustrative"});
-    if (r.has("measured"))
-      t.measured = readStrings(doc["provenance"]["measured"], r.at("measured"));
-    if (r.has("illustrative"))
-      t.illustrative = readStrings(doc["provenance"]["illustrative"], r.at("illustrative"));
-  }
+  if (top.has("provenance")) readProvenance(doc.at("provenance"), t);
   return t;
 }
 

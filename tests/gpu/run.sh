@@ -13,6 +13,7 @@
 #   4. 2- and 4-rank ring collectives on the one GPU over p2p and host-bounce hops, with busbw
 #   5. host-bounce bandwidth against plain cudaMemcpy D2H/H2D
 #   6. the pathfinder's cuda profiler: its tests, then tccl-pathfinder --live --profiler cuda
+#      (calibrate, search, measure, compare with NCCL's plan)
 #   7. through the library (TCCL_DEVICE=cuda): the NCCL API with device buffers on 2 and 4
 #      ranks, on 4 ranks playing 2 nodes (net hops, ring and tree), ncclMemAlloc buffers
 #      (device memory, cudaMemset, AllReduce, free) on 2 ranks
@@ -220,13 +221,17 @@ fi
 # 6. profiler: its tests, then a search of this machine with measured candidates
 gtest_step profiler "$BIN/tccl_cuda_profiler_tests" 90
 name=pathfinder-live
-if need_gpu $name && step $name 90 "$BIN/tccl-pathfinder" --live --profiler cuda --calibrate \
-  -o "$LOG/pathfinder-live-fitted.json"; then
-  line=$(grep -m1 'probes measured' "$LOG/$name.log")
-  if [ "$STEP_RC" = ok ]; then record $name PASS "$line"
+# The measured flow a user runs: calibrate the model here, search it, measure the top
+# candidates and NCCL's plan side by side (with one GPU only the order of the steps and the
+# report's form can be checked).
+if need_gpu $name && step $name 240 "$BIN/tccl-pathfinder" --live --profiler cuda \
+  -o "$LOG/pathfinder-live.json" --fitted "$LOG/pathfinder-live-fitted.json"; then
+  steps=$(grep -cE '^step [1-4]/4 (calibrate|search|measure|compare):' "$LOG/$name.log")
+  verdict=$(grep -m1 '^measured plan/baseline:' "$LOG/$name.log")
+  if [ "$STEP_RC" = ok ] && [ "$steps" -eq 4 ] && [ -n "$verdict" ]; then record $name PASS "$verdict"
   elif grep -qE 'has no GPUs|libhwloc cannot be loaded' "$LOG/$name.log"; then
     record $name SKIP "live discovery: $(grep -m1 -oE '(has no GPUs|libhwloc cannot be loaded).*' "$LOG/$name.log")"
-  else record $name FAIL "$STEP_RC: $(first_error $name '^$')"; fi
+  else record $name FAIL "$STEP_RC, $steps of 4 steps: ${verdict:-$(first_error $name '^$')}"; fi
 fi
 
 # 7. through the library

@@ -106,7 +106,8 @@ TEST(CongestionRules, HostReadOnOwnNumaWithRemoteP2pWrite) {
   EXPECT_NEAR(r[0], 6, 1e-9);
   EXPECT_NEAR(r[1], 10, 1e-9);
   r = m.rates(set);
-  EXPECT_NEAR(r[0], 3, 1e-9);
+  // The rule halves what the links carry (10 -> 5), not what memory delivers (still 6).
+  EXPECT_NEAR(r[0], 5, 1e-9);
   EXPECT_NEAR(r[1], 5, 1e-9);
   // Not the pattern: a P2P read, a write to the same NUMA node, or each transfer alone.
   r = m.rates(std::vector{bounce(2, 0, 0), p2pRead(0, 2)});
@@ -143,8 +144,50 @@ TEST(CongestionRules, RemoteHostAccess) {
       R"([{"rule": "remote_host_access", "read_factor": 0.5, "write_factor": 0.8, "scope": "numa"}])");
   // 0 -> 2 through NUMA 1: GPU 0 writes remotely (x0.8), GPU 2 reads locally: 10 x 0.8.
   EXPECT_NEAR(m.bottleneck(std::vector{bounce(0, 2, 1)}), 8, 1e-9);
-  // Through NUMA 0: memory 12 / 2 = 6, and GPU 2 reads remotely (x0.5): 3.
-  EXPECT_NEAR(m.bottleneck(std::vector{bounce(0, 2, 0)}), 3, 1e-9);
+  // Through NUMA 0: GPU 2 reads remotely (x0.5): its links carry 10 x 0.5 = 5; memory still
+  // delivers 12 / 2 = 6.
+  EXPECT_NEAR(m.bottleneck(std::vector{bounce(0, 2, 0)}), 5, 1e-9);
+}
+
+// A factor stretches the time a transfer holds each link; memory counts bytes, which a slow
+// transfer does not multiply (docs/bandwidth-model.md, "Factors").
+TEST(BandwidthModel, FactorsLoadLinksByTimeAndMemoryByBytes) {
+  BandwidthModel plain = tinyModel();
+  BandwidthModel slow = tinyModel(R"([{"rule": "remote_host_access", "read_factor": 1,
+                                       "write_factor": 0.5, "scope": "numa"}])");
+  // GPU 2 (NUMA 1) -> GPU 1 through NUMA 0's memory (12, crossed twice): memory-bound at 6.
+  EXPECT_NEAR(plain.bottleneck(std::vector{bounce(2, 1, 0)}), 6, 1e-9);
+  // GPU 2 writes remotely (x0.5): its links (10) give 5. Were memory loaded by time too, it
+  // would give 12 / 2 x 0.5 = 3.
+  EXPECT_NEAR(slow.bottleneck(std::vector{bounce(2, 1, 0)}), 5, 1e-9);
+  const auto& res = slow.resources();
+  for (size_t r = 0; r < res.size(); ++r)
+    EXPECT_EQ(res[r].countsBytes, res[r].name.find(".memory") != std::string::npos) << res[r].name;
+  EXPECT_NEAR(BandwidthModel::loadPerGbps({"numa0.memory", 12, true}, 0.25), 1, 1e-12);
+  EXPECT_NEAR(BandwidthModel::loadPerGbps({"gpu0.up", 10, false}, 0.25), 4, 1e-12);
+}
+
+// A NIC is a device on a NUMA node like a GPU: GPU-direct RDMA across NUMA nodes pays
+// p2p_across_numa, and a NIC staging through another NUMA node's memory pays
+// remote_host_access (the tiny node's NIC is on NUMA 1, GPU 0 on NUMA 0, GPU 2 on NUMA 1).
+TEST(CongestionRules, NicHopsPayTheCrossNumaRulesLikeGpus) {
+  BandwidthModel across = tinyModel(R"([{"rule": "p2p_across_numa", "factor": 0.5}])");
+  Transfer remoteGdr{{.kind = HopKind::kNet, .nic = 0, .gpuDirect = true}, -1, 0};
+  Transfer localGdr{{.kind = HopKind::kNet, .nic = 0, .gpuDirect = true}, -1, 2};
+  Transfer gdrOut{{.kind = HopKind::kNet, .nic = 0, .gpuDirect = true}, 0, -1};
+  EXPECT_NEAR(across.bottleneck(std::vector{remoteGdr}), 2.5, 1e-9);  // wire 5 x 0.5
+  EXPECT_NEAR(across.bottleneck(std::vector{gdrOut}), 2.5, 1e-9);
+  EXPECT_NEAR(across.bottleneck(std::vector{localGdr}), 5, 1e-9);
+  BandwidthModel remote = tinyModel(
+      R"([{"rule": "remote_host_access", "read_factor": 0.5, "write_factor": 0.5, "scope": "numa"}])");
+  // The NIC writes into NUMA 0 (remote for it); GPU 0 reads there (local).
+  Transfer stagedIn{{.kind = HopKind::kNet, .numa = 0, .nic = 0}, -1, 0};
+  EXPECT_NEAR(remote.bottleneck(std::vector{stagedIn}), 2.5, 1e-9);
+  // Staged on NUMA 1: the NIC is local, GPU 0 reads remotely: the same factor, once.
+  Transfer stagedLocal{{.kind = HopKind::kNet, .numa = 1, .nic = 0}, -1, 0};
+  EXPECT_NEAR(remote.bottleneck(std::vector{stagedLocal}), 2.5, 1e-9);
+  Transfer allLocal{{.kind = HopKind::kNet, .numa = 1, .nic = 0}, -1, 2};
+  EXPECT_NEAR(remote.bottleneck(std::vector{allLocal}), 5, 1e-9);
 }
 
 TEST(BandwidthModel, RejectsImpossibleTransfers) {

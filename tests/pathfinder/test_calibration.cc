@@ -6,9 +6,11 @@
 #include <cmath>
 #include <string>
 
+#include "calibration/calibration.h"
+#include "measure/measured_flow.h"
 #include "model/bandwidth_model.h"
-#include "model/calibration.h"
 #include "model/model_profiler.h"
+#include "model/node_plan.h"
 #include "topo/topology.h"
 
 namespace tccl::pathfinder {
@@ -118,10 +120,14 @@ TEST_P(Calibration, FitsAPerturbedTopologyToTheTruth) {
   topo::LoadedTopology back = topo::parseTopology(topologyToJson(result.fitted), "fitted");
   ASSERT_TRUE(back.topology) << back.error;
   EXPECT_EQ(mispredicted(BandwidthModel(*back.topology), truthModel, result.probes, true), 0);
-  EXPECT_GT(back.topology->measured.size(), truthTopo.measured.size());
-  bool marked = std::any_of(back.topology->measured.begin(), back.topology->measured.end(),
-                            [](const std::string& s) { return s.find("--calibrate") != s.npos; });
-  EXPECT_TRUE(marked);
+  size_t labelled = 0;
+  for (const FittedParameter& fp : result.parameters) {
+    const topo::ValueLabel* label = topo::labelOf(*back.topology, fp.name);
+    ASSERT_NE(label, nullptr) << fp.name;
+    EXPECT_TRUE(label->measured) << fp.name;
+    labelled += label->text.find("--calibrate") != std::string::npos;
+  }
+  EXPECT_GT(labelled, 0u);
 }
 
 // On intel-v100 every transfer across the sockets matches a rule, so the socket link and the
@@ -150,6 +156,51 @@ TEST(Calibration, ProbesTriggerEveryRuleOfTheFile) {
       EXPECT_TRUE(triggered) << file << ": rule " << topo::ruleKindName(t.congestionRules[i].kind);
     }
   }
+}
+
+}  // namespace
+}  // namespace tccl::pathfinder
+
+namespace tccl::pathfinder {
+namespace {
+
+// tccl-pathfinder --live --profiler cuda, with the model of a "truth" topology standing in for
+// the GPUs: calibrate first, search the calibrated model, measure the top candidates, then
+// measure NCCL's plan beside the found one.
+TEST(MeasuredFlow, CalibratesSearchesMeasuresThenComparesWithNccl) {
+  topo::LoadedTopology prior =
+      topo::loadTopologyFile(std::string(TCCL_TOPOLOGY_DIR) + "/amd-v100.json");
+  ASSERT_TRUE(prior.topology) << prior.error;
+  topo::Topology truth = *prior.topology;
+  for (topo::NumaNode& n : truth.numaNodes) n.memoryGbps = 30;  // the machine differs
+  ModelProfiler machine(truth);
+  MeasuredFlowOptions options;
+  options.build.jobs = 2;
+  MeasuredFlowResult r = runMeasuredFlow(*prior.topology, machine, "truth", options);
+  ASSERT_EQ(r.steps.size(), 4u);
+  const char* order[] = {"calibrate: ", "search: ", "measure: ", "compare: "};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(r.steps[i].rfind(order[i], 0), 0u) << r.steps[i];
+  ASSERT_TRUE(r.calibration);
+  EXPECT_FALSE(r.calibration->parameters.empty());
+  // The search ran on the calibrated topology: its fitted memory figure, not the prior's 40.
+  EXPECT_EQ(r.searched.numaNodes[1].memoryGbps, r.calibration->fitted.numaNodes[1].memoryGbps);
+  EXPECT_LE(r.searched.numaNodes[1].memoryGbps, 30 + 1e-9);
+  EXPECT_EQ(r.db.provenance.profiler, "model");
+  EXPECT_GT(r.refine.measured, 0u);
+  // Both plans measured on the machine; the ratio is theirs.
+  ASSERT_TRUE(r.plan.measured);
+  ASSERT_TRUE(r.baseline.measured) << r.baseline.why;
+  const nccl::NodeBaseline b =
+      nccl::buildNodeBaseline(r.searched, std::vector<int>{0, 1, 2, 3}, 1, options.release, {});
+  EXPECT_NEAR(r.baseline.gbps, planGbps(machine, baselineNodePlan(b)), 1e-9);
+  EXPECT_NEAR(r.ratio, r.plan.gbps / r.baseline.gbps, 1e-12);
+  EXPECT_GE(r.ratio, 1 - 1e-9);
+
+  options.calibrate = false;  // --no-calibrate
+  MeasuredFlowResult quick = runMeasuredFlow(*prior.topology, machine, "truth", options);
+  EXPECT_FALSE(quick.calibration);
+  EXPECT_NE(quick.steps[0].find("skipped"), std::string::npos);
+  EXPECT_EQ(quick.searched.numaNodes[1].memoryGbps, prior.topology->numaNodes[1].memoryGbps);
 }
 
 }  // namespace

@@ -49,8 +49,24 @@ TEST(TopologyLoader, ShippedTopologiesLoadWithTheirFacts) {
     ASSERT_TRUE(loaded.topology) << loaded.error;
     const Topology& t = *loaded.topology;
     EXPECT_EQ(t.name, entry.path().stem().string());
-    EXPECT_FALSE(t.measured.empty()) << t.name;
-    EXPECT_FALSE(t.illustrative.empty()) << t.name;
+    // Every number is labelled measured (with a section of docs/hardware-facts.md) or
+    // illustrative, and some are measured.
+    Topology copy = t;
+    size_t measured = 0;
+    for (const TopologyValue& v : topologyValues(copy)) {
+      const ValueLabel* label = labelOf(t, v.name);
+      ASSERT_NE(label, nullptr) << t.name << ": " << v.name << " has no label";
+      if (label->measured) {
+        ++measured;
+        EXPECT_NE(label->text.find("docs/hardware-facts.md, '"), std::string::npos) << v.name;
+      }
+    }
+    EXPECT_GT(measured, 0u) << t.name;
+    // The repository stands alone: no pointer to documents outside it.
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.find("DESIGN.md"), std::string::npos) << t.name;
+    EXPECT_EQ(text.find("HARDWARE-FACTS"), std::string::npos) << t.name;
     if (auto it = gpuNumas.find(t.name); it != gpuNumas.end()) {
       EXPECT_EQ(t.numaNodes.size(), 4u);
       for (size_t g = 0; g < it->second.size(); ++g) EXPECT_EQ(gpuNuma(t, g), it->second[g]);
@@ -59,6 +75,34 @@ TEST(TopologyLoader, ShippedTopologiesLoadWithTheirFacts) {
     ++files;
   }
   EXPECT_GE(files, 5);
+}
+
+TEST(TopologyLoader, ReadsValueLabelsAndRejectsOnesThatNameNothing) {
+  json d = json::parse(tinyTopologyJson());
+  d["provenance"] = json::parse(R"({
+    "measured": ["a note", {"values": ["gpus[*].up_gbps"], "source": "s"}],
+    "illustrative": [{"values": ["gpus[1].up_gbps"], "why": "w"}]})");
+  LoadedTopology t = parseTopology(d.dump(), "t.json");
+  ASSERT_TRUE(t.topology) << t.error;
+  EXPECT_EQ(t.topology->measured, std::vector<std::string>{"a note"});
+  ASSERT_EQ(t.topology->labels.size(), 2u);
+  EXPECT_TRUE(labelOf(*t.topology, "gpus[0].up_gbps")->measured);
+  EXPECT_FALSE(labelOf(*t.topology, "gpus[1].up_gbps")->measured);  // naming it exactly wins
+  EXPECT_EQ(labelOf(*t.topology, "gpus[0].down_gbps"), nullptr);
+  EXPECT_TRUE(labelCovers("congestion_rules[*].factor", "congestion_rules[12].factor"));
+  EXPECT_FALSE(labelCovers("gpus[*].up_gbps", "gpus[0].down_gbps"));
+  std::string e = rejection([](json& d) {
+    d["provenance"] =
+        json::parse(R"({"measured": [{"values": ["gpus[9].up_gbps"], "source": "s"}]})");
+  });
+  EXPECT_EQ(e,
+            "bad.json: provenance.measured[0].values[0]: 'gpus[9].up_gbps' names no value of "
+            "this topology");
+  e = rejection([](json& d) {
+    d["provenance"] =
+        json::parse(R"({"illustrative": [{"values": ["efficiency.host_bounce"], "source": "s"}]})");
+  });
+  EXPECT_EQ(e, "bad.json: provenance.illustrative[0].source: unknown field");
 }
 
 TEST(TopologyLoader, RejectsMissingField) {

@@ -1,4 +1,4 @@
-#include "search/measured_refine.h"
+#include "measure/measured_refine.h"
 
 #include <algorithm>
 #include <stdexcept>

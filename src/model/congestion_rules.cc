@@ -10,17 +10,23 @@ using topo::RuleKind;
 using topo::RuleScope;
 
 // One side of a transfer that touches host memory: who (a GPU, or -1 for a NIC) writes or
-// reads a buffer on which NUMA node, with which engine.
+// reads a buffer on which NUMA node, from which NUMA node, with which engine.
 struct HostAccess {
   bool present = false;
   int gpu = -1;
-  int numa = -1;
+  int numa = -1;        // where the buffer is
+  int deviceNuma = -1;  // where the GPU or NIC is
   Engine engine = Engine::kKernel;
 };
 
 struct HostLegs {
   HostAccess write, read;
 };
+
+// The NUMA node of a transfer's end: GPU `gpu`, or the transfer's NIC when gpu < 0.
+int deviceNuma(const topo::Topology& topo, const Transfer& t, int gpu) {
+  return gpu >= 0 ? topo.gpus[gpu].numa : topo.nics[t.hop.nic].numa;
+}
 
 HostLegs hostLegsOf(const topo::Topology& topo, const Transfer& t) {
   HostLegs legs;
@@ -29,13 +35,15 @@ HostLegs hostLegsOf(const topo::Topology& topo, const Transfer& t) {
                 (h.kind == HopKind::kNet && !h.gpuDirect);
   if (!staged) return legs;
   int numa = h.numa >= 0 ? h.numa : topo.gpus[t.src].numa;
-  legs.write = {true, t.src, numa, h.engine};
-  legs.read = {true, t.dst, numa, h.readEngine};
+  legs.write = {true, t.src, numa, deviceNuma(topo, t, t.src), h.engine};
+  legs.read = {true, t.dst, numa, deviceNuma(topo, t, t.dst), h.readEngine};
   return legs;
 }
 
-bool isP2p(const Transfer& t) {
-  return t.hop.kind == HopKind::kP2pWrite || t.hop.kind == HopKind::kP2pRead;
+// Device to device without host memory: P2P between GPUs, or GPU-direct RDMA with a NIC.
+bool isPeerToPeer(const Transfer& t) {
+  return t.hop.kind == HopKind::kP2pWrite || t.hop.kind == HopKind::kP2pRead ||
+         (t.hop.kind == HopKind::kNet && t.hop.gpuDirect);
 }
 
 bool apart(const topo::Topology& topo, RuleScope scope, int numaA, int numaB) {
@@ -73,7 +81,8 @@ void applyCongestionRules(const topo::Topology& topo, std::span<const Transfer> 
       case RuleKind::kP2pAcrossNuma:
         for (size_t i = 0; i < n; ++i) {
           const Transfer& t = transfers[i];
-          if (isP2p(t) && apart(topo, rule.scope, gpuNuma(t.src), gpuNuma(t.dst)))
+          if (isPeerToPeer(t) &&
+              apart(topo, rule.scope, deviceNuma(topo, t, t.src), deviceNuma(topo, t, t.dst)))
             factors[i] *= rule.factor;
         }
         break;
@@ -97,9 +106,9 @@ void applyCongestionRules(const topo::Topology& topo, std::span<const Transfer> 
       case RuleKind::kRemoteHostAccess:
         for (size_t i = 0; i < n; ++i) {
           const HostAccess &w = legs[i].write, &r = legs[i].read;
-          if (w.present && w.gpu >= 0 && apart(topo, rule.scope, gpuNuma(w.gpu), w.numa))
+          if (w.present && apart(topo, rule.scope, w.deviceNuma, w.numa))
             factors[i] *= rule.writeFactor;
-          if (r.present && r.gpu >= 0 && apart(topo, rule.scope, gpuNuma(r.gpu), r.numa))
+          if (r.present && apart(topo, rule.scope, r.deviceNuma, r.numa))
             factors[i] *= rule.readFactor;
         }
         break;

@@ -168,10 +168,10 @@ db::Database buildDatabase(const topo::Topology& topo, Profiler& profiler,
         relabel(solved[problemClass[i]], p.labels.gpuAt, p.labels.numaAt, p.labels.nicAt);
     if (p.ring()) {
       for (db::Channel& ch : r.channels) rotateToLowest(ch);
-      node.intra.push_back({p.gpus, r.channels, r.gbps});
+      node.intra.push_back({p.gpus, r.channels, r.gbps, r.proven});
     } else {
       linkPeerSides(r.entry, r.exit);
-      node.inter.push_back({p.gpus, r.entry, r.exit, r.channels, r.gbps});
+      node.inter.push_back({p.gpus, r.entry, r.exit, r.channels, r.gbps, r.proven});
     }
   }
   database.nodes.push_back(std::move(node));

@@ -18,8 +18,11 @@ std::vector<Transfer> channelTransfers(const db::Channel& ch, bool chained, cons
 
 std::vector<Transfer> planTransfers(const NodePlan& plan) {
   std::vector<Transfer> all;
-  for (const db::Channel& ch : plan.channels) {
-    std::vector<Transfer> t = channelTransfers(ch, plan.chained, plan.entry, plan.exit);
+  for (size_t c = 0; c < plan.channels.size(); ++c) {
+    const bool own = c < plan.channelEntry.size() && c < plan.channelExit.size();
+    std::vector<Transfer> t =
+        channelTransfers(plan.channels[c], plan.chained, own ? plan.channelEntry[c] : plan.entry,
+                         own ? plan.channelExit[c] : plan.exit);
     all.insert(all.end(), t.begin(), t.end());
   }
   return all;
@@ -29,6 +32,21 @@ double planGbps(Profiler& profiler, const NodePlan& plan) {
   std::vector<Transfer> all = planTransfers(plan);
   if (all.empty()) return 0;
   return static_cast<double>(plan.channels.size()) * profiler.bottleneck(all);
+}
+
+NodePlan baselineNodePlan(const nccl::NodeBaseline& baseline) {
+  NodePlan plan;
+  for (const nccl::ChannelBaseline& ch : baseline.channels) {
+    plan.channels.push_back({ch.order, ch.hops, 0});
+    plan.chained = ch.entry.kind == HopKind::kNet;
+    plan.channelEntry.push_back(ch.entry);
+    plan.channelExit.push_back(ch.exit);
+  }
+  if (plan.chained && !plan.channels.empty()) {
+    plan.entry = plan.channelEntry.front();
+    plan.exit = plan.channelExit.front();
+  }
+  return plan;
 }
 
 }  // namespace tccl::pathfinder

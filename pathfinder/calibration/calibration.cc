@@ -1,4 +1,4 @@
-#include "model/calibration.h"
+#include "calibration/calibration.h"
 
 #include <algorithm>
 #include <cmath>
@@ -60,8 +60,7 @@ struct RuleParam {
 std::vector<RuleParam> ruleParams(const Topology& topo) {
   std::vector<RuleParam> out;
   for (size_t i = 0; i < topo.congestionRules.size(); ++i) {
-    std::string base = "congestion_rules[" + std::to_string(i) + "] (" +
-                       std::string(topo::ruleKindName(topo.congestionRules[i].kind)) + ").";
+    std::string base = "congestion_rules[" + std::to_string(i) + "].";
     if (topo.congestionRules[i].kind == RuleKind::kRemoteHostAccess) {
       out.push_back({base + "read_factor", i, 1});
       out.push_back({base + "write_factor", i, 2});
@@ -122,9 +121,10 @@ Capacities capacities(Topology& t) {
     add(&t.nics[n].wireGbps, p + "wire_gbps");
     add(&t.nics[n].wireGbps, p + "wire_gbps");
   }
-  for (topo::PcieNode& p : t.pcie) {
-    add(&p.upGbps, "pcie " + p.id + ".up_gbps");
-    add(&p.downGbps, "pcie " + p.id + ".down_gbps");
+  for (size_t i = 0; i < t.pcie.size(); ++i) {
+    std::string p = "pcie[" + std::to_string(i) + "].";
+    add(&t.pcie[i].upGbps, p + "up_gbps");
+    add(&t.pcie[i].downGbps, p + "down_gbps");
   }
   for (size_t k = 0; k < t.numaNodes.size(); ++k) {
     std::string p = "numa_nodes[" + std::to_string(k) + "].";
@@ -145,7 +145,12 @@ struct Prepared {
   double bottleneck = 0;                  // lowest measured rate
   std::vector<double> efficiency;         // per transfer, rules excluded
   std::vector<std::vector<int>> crosses;  // per transfer: resource ids (with repetition)
+  const std::vector<BandwidthModel::Resource>* resources = nullptr;  // what the ids name
 };
+
+double loadOf(const Prepared& p, int resource, double f) {
+  return BandwidthModel::loadPerGbps((*p.resources)[resource], f);
+}
 
 // The model's bottleneck for the probe with the working topology's capacities and rules.
 double predict(const Topology& fit, const Capacities& caps, const Prepared& p) {
@@ -154,7 +159,7 @@ double predict(const Topology& fit, const Capacities& caps, const Prepared& p) {
   for (size_t i = 0; i < f.size(); ++i) {
     double fi = f[i] * p.efficiency[i];
     if (fi <= 0) return 0;
-    for (int r : p.crosses[i]) load[r] += 1 / fi;
+    for (int r : p.crosses[i]) load[r] += loadOf(p, r, fi);
   }
   double rate = std::numeric_limits<double>::infinity();
   for (size_t r = 0; r < load.size(); ++r)
@@ -167,7 +172,7 @@ std::vector<double> loads(const Topology& fit, size_t nr, const Prepared& p) {
   std::vector<double> f = ruleFactors(fit, p.result->probe.transfers);
   std::vector<double> load(nr, 0.0);
   for (size_t i = 0; i < f.size(); ++i)
-    for (int r : p.crosses[i]) load[r] += 1 / (f[i] * p.efficiency[i]);
+    for (int r : p.crosses[i]) load[r] += loadOf(p, r, f[i] * p.efficiency[i]);
   return load;
 }
 
@@ -421,6 +426,7 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
     p.bottleneck = *std::min_element(r.measured.begin(), r.measured.end());
     if (!(p.bottleneck > 0)) continue;  // nothing to learn from a transfer that cannot run
     p.efficiency = efficiency.factors(r.probe.transfers);
+    p.resources = &routes.resources();
     for (const Transfer& t : r.probe.transfers) p.crosses.push_back(routes.route(t));
     prepared.push_back(std::move(p));
   }
@@ -592,11 +598,16 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
       res.parameters.push_back(
           {params[i].name, ruleBefore[i], ruleValue(fit, params[i]), ruleProbes[i]});
   for (const FittedParameter& fp : res.parameters) {
+    // The fitted value's new label replaces any that named it exactly.
+    for (topo::ValueLabel& l : fit.labels) std::erase(l.values, fp.name);
+    std::erase_if(fit.labels, [](const topo::ValueLabel& l) { return l.values.empty(); });
     char buf[64];
-    std::snprintf(buf, sizeof buf, " = %.4g (prior %.4g)", fp.after, fp.before);
-    fit.measured.push_back(fp.name + buf + ": fitted by tccl-pathfinder --calibrate from " +
-                           std::to_string(fp.probes) + " probe(s) measured with " +
-                           profilerDescription);
+    std::snprintf(buf, sizeof buf, " (prior %.4g)", fp.before);
+    fit.labels.push_back({true,
+                          {fp.name},
+                          "fitted by tccl-pathfinder --calibrate from " +
+                              std::to_string(fp.probes) + " probe(s) measured with " +
+                              profilerDescription + buf});
   }
   return res;
 }
@@ -681,7 +692,12 @@ std::string topologyToJson(const Topology& t) {
     }
     doc["congestion_rules"].push_back(j);
   }
-  doc["provenance"] = {{"measured", t.measured}, {"illustrative", t.illustrative}};
+  // Free-text notes first, then the labels of the values, in the file's order.
+  json measured = t.measured, illustrative = t.illustrative;
+  for (const topo::ValueLabel& l : t.labels)
+    (l.measured ? measured : illustrative)
+        .push_back({{"values", l.values}, {l.measured ? "source" : "why", l.text}});
+  doc["provenance"] = {{"measured", measured}, {"illustrative", illustrative}};
   return doc.dump(2) + "\n";
 }
 

@@ -35,7 +35,7 @@ BandwidthModel::BandwidthModel(Topology topo) : topo_(std::move(topo)) {
   numaBase_ = static_cast<int>(resources_.size());
   for (int k = 0; k < numNuma_; ++k) {
     const topo::NumaNode& n = topo_.numaNodes[k];
-    addResource("numa" + std::to_string(k) + ".memory", n.memoryGbps);
+    addResource("numa" + std::to_string(k) + ".memory", n.memoryGbps, true);
     addResource("numa" + std::to_string(k) + ".fabric_out", n.fabricGbps);
     addResource("numa" + std::to_string(k) + ".fabric_in", n.fabricGbps);
   }
@@ -86,8 +86,8 @@ BandwidthModel::BandwidthModel(Topology topo) : topo_(std::move(topo)) {
   }
 }
 
-void BandwidthModel::addResource(std::string name, double capacity) {
-  resources_.push_back({std::move(name), capacity});
+void BandwidthModel::addResource(std::string name, double capacity, bool countsBytes) {
+  resources_.push_back({std::move(name), capacity, countsBytes});
 }
 
 void BandwidthModel::appendFabric(Leg& leg, int from, int to) const {
@@ -233,7 +233,7 @@ double BandwidthModel::bottleneck(std::span<const Transfer> transfers) const {
     const Leg* legs[3];
     int n = legsOf(transfers[i], legs);
     for (int l = 0; l < n; ++l)
-      for (int r : *legs[l]) load[r] += 1.0 / f[i];
+      for (int r : *legs[l]) load[r] += loadPerGbps(resources_[r], f[i]);
   }
   double rate = std::numeric_limits<double>::infinity();
   for (size_t r = 0; r < load.size(); ++r)
@@ -250,7 +250,7 @@ std::vector<double> BandwidthModel::rates(std::span<const Transfer> transfers) c
     int n = legsOf(transfers[i], legs);
     if (f[i] <= 0) continue;
     for (int l = 0; l < n; ++l)
-      for (int r : *legs[l]) use[i][r] += 1.0 / f[i];
+      for (int r : *legs[l]) use[i][r] += loadPerGbps(resources_[r], f[i]);
   }
   std::vector<double> rate(nt, 0.0), residual(nr);
   for (size_t r = 0; r < nr; ++r) residual[r] = resources_[r].capacity;

@@ -17,7 +17,12 @@ class BandwidthModel {
   struct Resource {
     std::string name;  // e.g. "gpu2.up", "numa1.memory", "socket0.out"
     double capacity = 0;
+    // Memory counts the bytes that pass through it; a link counts the time a transfer holds it,
+    // which an inefficient or stalled transfer stretches (docs/bandwidth-model.md, "Factors").
+    bool countsBytes = false;
   };
+  // The load a transfer with factor f puts on a resource per GB/s it moves, per crossing.
+  static double loadPerGbps(const Resource& r, double f) { return r.countsBytes ? 1.0 : 1.0 / f; }
 
   explicit BandwidthModel(topo::Topology topo);
 
@@ -41,7 +46,7 @@ class BandwidthModel {
 
  private:
   using Leg = std::vector<int>;
-  void addResource(std::string name, double capacity);
+  void addResource(std::string name, double capacity, bool countsBytes = false);
   void appendFabric(Leg& leg, int fromNuma, int toNuma) const;
   Leg p2pLeg(int upA, int parentA, int numaA, int downB, int parentB, int numaB) const;
   Leg hostWriteLeg(int up, int parent, int numa, int toNuma) const;
