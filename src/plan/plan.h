@@ -44,6 +44,11 @@ struct Tree {
   std::vector<std::vector<int>> children;
 };
 
+// Channels of one plan, and of one database entry. Each channel holds a FIFO per hop
+// (TCCL_CHUNK_SIZE x TCCL_FIFO_SLOTS bytes each way), so a few dozen are plenty; NCCL's
+// MAXCHANNELS is 64 as well.
+inline constexpr int kMaxChannels = 64;
+
 struct Plan {
   std::string source = "default";  // "default", "db:<file>[<node type>]", "xml:<file>"
   std::vector<Ring> rings;         // one per channel
