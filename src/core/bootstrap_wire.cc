@@ -1,5 +1,6 @@
 #include "core/bootstrap_wire.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tccl {
@@ -28,6 +29,34 @@ SocketAddress unpackAddress(const PackedAddress& p) {
   }
   a.setPort(p.port);
   return a;
+}
+
+size_t MessageReader::wanted() const {
+  if (rejected_) return 0;
+  if (headerBytes_ < sizeof(BootstrapHeader)) return sizeof(BootstrapHeader) - headerBytes_;
+  return header_.bytes - payload_.size();
+}
+
+size_t MessageReader::consume(const char* data, size_t n) {
+  size_t used = 0;
+  if (headerBytes_ < sizeof(BootstrapHeader) && !rejected_) {
+    used = std::min(n, sizeof(BootstrapHeader) - headerBytes_);
+    memcpy(reinterpret_cast<char*>(&header_) + headerBytes_, data, used);
+    headerBytes_ += used;
+    if (headerBytes_ < sizeof(BootstrapHeader)) return used;
+    if (header_.magic != kBootstrapMagic)
+      rejected_ = "bad magic";
+    else if (header_.bytes > kMaxBootstrapPayload)
+      rejected_ = "payload larger than 64 MiB";
+    else
+      rejected_ = check_(header_);
+    if (rejected_) return used;
+    payload_.reserve(header_.bytes);
+  }
+  if (rejected_) return used;
+  const size_t take = std::min(n - used, wanted());
+  payload_.insert(payload_.end(), data + used, data + used + take);
+  return used + take;
 }
 
 }  // namespace tccl

@@ -202,6 +202,8 @@ class NetConnection final : public Connection {
     return setError(ncclRemoteError, "%s", error_.c_str());
   }
 
+  int peer() const override { return peer_; }
+
   std::string describe() const override {
     return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
            " via net " + address_ + " (" + std::to_string(nSocks_) + " sockets" +

@@ -1,12 +1,16 @@
 #include "transport/shm/shm_segment.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "core/error.h"
@@ -15,6 +19,39 @@
 #include "transport/numa_binding.h"
 
 namespace tccl {
+
+namespace {
+
+unsigned pidNamespace() {
+  struct stat st {};
+  return stat("/proc/self/ns/pid", &st) == 0 ? static_cast<unsigned>(st.st_ino) : 0;
+}
+
+}  // namespace
+
+std::string ownedShmName(const std::string& what) {
+  char prefix[48];
+  snprintf(prefix, sizeof(prefix), "/tccl-%x-%x-", pidNamespace(), static_cast<unsigned>(getpid()));
+  return prefix + what;
+}
+
+int removeStaleShmSegments() {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/dev/shm"), closedir);
+  if (!dir) return 0;
+  const unsigned ns = pidNamespace();
+  int removed = 0;
+  while (dirent* e = readdir(dir.get())) {
+    unsigned segNs = 0, pid = 0;
+    int end = 0;
+    if (sscanf(e->d_name, "tccl-%x-%x-%n", &segNs, &pid, &end) != 2 || end == 0) continue;
+    if (segNs != ns || pid == 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    if (shm_unlink((std::string("/") + e->d_name).c_str()) == 0) ++removed;
+  }
+  if (removed)
+    INFO(kLogShm, "removed %d shared-memory segments left behind by processes that died", removed);
+  return removed;
+}
 
 ShmSegment& ShmSegment::operator=(ShmSegment&& o) noexcept {
   if (this != &o) {
@@ -66,6 +103,8 @@ void bindToNuma(void* data, size_t bytes, int numaNode) {
 
 ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode,
                                 ShmSegment* out) {
+  static std::once_flag sweep;
+  std::call_once(sweep, [] { removeStaleShmSegments(); });
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) return setError(ncclSystemError, "shm_open(%s): %s", name.c_str(), strerror(errno));
   Fd guard(fd);
