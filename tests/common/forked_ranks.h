@@ -25,6 +25,19 @@ struct RankOutcome {
   std::string report;  // everything the rank wrote to its report fd
 };
 
+// ThreadSanitizer runs a thread of its own once the program started one; it forks safely.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int kRuntimeThreads = 1;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr int kRuntimeThreads = 1;
+#else
+inline constexpr int kRuntimeThreads = 0;
+#endif
+#else
+inline constexpr int kRuntimeThreads = 0;
+#endif
+
 // Threads of this process (1 when only the caller runs).
 inline int threadCount() {
   int n = 0;
@@ -80,7 +93,7 @@ inline bool uniqueIdFromHelper(ncclUniqueId* id, pid_t* helper, int* release) {
 inline std::vector<RankOutcome> runForkedRanks(
     int nranks, const std::function<int(int, int, const ncclUniqueId&, int)>& body,
     const std::function<void(int)>& setup = {}, double timeoutSec = 300) {
-  if (int threads = threadCount(); threads > 1) {
+  if (int threads = threadCount(); threads > 1 + kRuntimeThreads) {
     fprintf(stderr,
             "runForkedRanks: %d threads run in this process; forking ranks now is unsafe (run "
             "each such test in a process of its own)\n",
@@ -123,23 +136,28 @@ inline std::vector<RankOutcome> runForkedRanks(
       close(fds[r]);
     });
   }
+  // Reap every rank as soon as it ends: a zombie still looks alive to its peers.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeoutSec);
-  for (int r = 0; r < nranks; ++r) {
+  int left = nranks;
+  while (left > 0) {
     int status = 0;
-    while (true) {
-      pid_t done = waitpid(pids[r], &status, WNOHANG);
-      if (done == pids[r]) break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        for (pid_t p : pids) kill(p, SIGKILL);
-        waitpid(pids[r], &status, 0);
-        status = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pid_t done = waitpid(-1, &status, WNOHANG);
+    for (int r = 0; r < nranks && done > 0; ++r) {
+      if (pids[r] != done) continue;
+      out[r].exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      --left;
     }
-    out[r].exitCode = status == -1        ? -2
-                      : WIFEXITED(status) ? WEXITSTATUS(status)
-                                          : 128 + WTERMSIG(status);
+    if (done > 0) continue;
+    if (std::chrono::steady_clock::now() > deadline) {
+      for (int r = 0; r < nranks; ++r) {
+        if (out[r].exitCode != -1) continue;
+        kill(pids[r], SIGKILL);
+        waitpid(pids[r], &status, 0);
+        out[r].exitCode = -2;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (auto& t : readers) t.join();
   close(release);
