@@ -174,7 +174,8 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   bs->listenAddress_ = mine;
   Bootstrap* self = bs.get();
   bs->inbox_ = std::make_unique<BootstrapInbox>(
-      std::move(listener), [self](const BootstrapHeader& h) { return self->checkP2p(h); },
+      std::move(listener),
+      [self](const BootstrapHeader& h) { return checkP2p(h, self->jobKey_, self->nranks_); },
       "rank " + std::to_string(rank), timeoutSec);
 
   BootstrapHeader hello;
@@ -183,14 +184,8 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   hello.rank = rank;
   hello.nranks = nranks;
   hello.bytes = sizeof(PackedAddress);
-  const uint64_t tableBytes =
-      sizeof(TablePayload) + static_cast<uint64_t>(nranks) * sizeof(PackedAddress);
-  auto checkReply = [&](const BootstrapHeader& h) -> const char* {
-    if (h.secret != content.secret) return "wrong job secret";
-    if (h.type == BootstrapMsg::kError) return h.bytes <= kMaxErrorText ? nullptr : "long error";
-    if (h.type != BootstrapMsg::kTable) return "unexpected message type";
-    if (h.nranks != nranks || h.bytes != tableBytes) return "table of the wrong size";
-    return nullptr;
+  auto checkReply = [&](const BootstrapHeader& h) {
+    return checkRootReply(h, content.secret, nranks);
   };
   MessageReader reply(checkReply);
   TCCL_CHECK(joinRendezvous(root, hello, packAddress(mine), deadlineAfter(timeoutSec), timeoutSec,
@@ -206,13 +201,6 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
        mine.toString().c_str());
   *out = std::move(bs);
   return ncclSuccess;
-}
-
-const char* Bootstrap::checkP2p(const BootstrapHeader& h) const {
-  if (h.type != BootstrapMsg::kP2p) return "not a point-to-point message";
-  if (h.secret != jobKey_) return "wrong job key (another job, or a stranger)";
-  if (h.nranks != nranks_ || h.rank < 0 || h.rank >= nranks_) return "rank out of range";
-  return nullptr;
 }
 
 ncclResult_t Bootstrap::pump(Deadline until, pollfd* extra) {

@@ -50,7 +50,6 @@ class Bootstrap {
     std::vector<char> data;
   };
   Bootstrap() = default;
-  const char* checkP2p(const BootstrapHeader& h) const;
   // Serves the listener until `until` or until `extra` is ready; delivers completed messages
   // in each sender's order.
   ncclResult_t pump(Deadline until, pollfd* extra);

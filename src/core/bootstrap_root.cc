@@ -49,16 +49,6 @@ class RootServer {
     std::string from;
   };
 
-  const char* checkHello(const BootstrapHeader& h) const {
-    if (h.type != BootstrapMsg::kHello) return "not a hello";
-    if (h.secret != secret_)
-      return "wrong job secret (another job, or TCCL_JOB_SECRET differs between the ranks)";
-    if (h.bytes != sizeof(PackedAddress)) return "bad hello size";
-    if (h.nranks <= 0 || h.nranks > kMaxRanks || h.rank < 0 || h.rank >= h.nranks)
-      return "rank or nranks out of range";
-    return nullptr;
-  }
-
   void reply(const Fd& conn, BootstrapMsg type, int nranks, const void* a, size_t aBytes,
              const void* b, size_t bBytes) const {
     BootstrapHeader hdr;
@@ -83,7 +73,7 @@ class RootServer {
 
   void serve(Fd listener) {
     BootstrapInbox inbox(
-        std::move(listener), [this](const BootstrapHeader& h) { return checkHello(h); },
+        std::move(listener), [this](const BootstrapHeader& h) { return checkHello(h, secret_); },
         "bootstrap root", timeoutSec_);
     Deadline deadline = deadlineAfter(timeoutSec_);
     std::vector<Joined> ranks;

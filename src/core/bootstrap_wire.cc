@@ -31,6 +31,33 @@ SocketAddress unpackAddress(const PackedAddress& p) {
   return a;
 }
 
+const char* checkHello(const BootstrapHeader& h, const JobSecret& secret) {
+  if (h.type != BootstrapMsg::kHello) return "not a hello";
+  if (h.secret != secret)
+    return "wrong job secret (another job, or TCCL_JOB_SECRET differs between the ranks)";
+  if (h.bytes != sizeof(PackedAddress)) return "bad hello size";
+  if (h.nranks <= 0 || h.nranks > kMaxRanks || h.rank < 0 || h.rank >= h.nranks)
+    return "rank or nranks out of range";
+  return nullptr;
+}
+
+const char* checkRootReply(const BootstrapHeader& h, const JobSecret& secret, int nranks) {
+  if (h.secret != secret) return "wrong job secret";
+  if (h.type == BootstrapMsg::kError) return h.bytes <= kMaxErrorText ? nullptr : "long error";
+  if (h.type != BootstrapMsg::kTable) return "unexpected message type";
+  const uint64_t tableBytes =
+      sizeof(TablePayload) + static_cast<uint64_t>(nranks) * sizeof(PackedAddress);
+  if (h.nranks != nranks || h.bytes != tableBytes) return "table of the wrong size";
+  return nullptr;
+}
+
+const char* checkP2p(const BootstrapHeader& h, const JobSecret& jobKey, int nranks) {
+  if (h.type != BootstrapMsg::kP2p) return "not a point-to-point message";
+  if (h.secret != jobKey) return "wrong job key (another job, or a stranger)";
+  if (h.nranks != nranks || h.rank < 0 || h.rank >= nranks) return "rank out of range";
+  return nullptr;
+}
+
 size_t MessageReader::wanted() const {
   if (rejected_) return 0;
   if (headerBytes_ < sizeof(BootstrapHeader)) return sizeof(BootstrapHeader) - headerBytes_;

@@ -67,6 +67,13 @@ struct TablePayload {
   JobSecret jobKey;
 };
 
+// What each receiver accepts (nullptr) or why not. The root: a hello of its job.
+const char* checkHello(const BootstrapHeader& h, const JobSecret& secret);
+// A rank: the root's answer to its hello (the table of nranks, or an error).
+const char* checkRootReply(const BootstrapHeader& h, const JobSecret& secret, int nranks);
+// A rank: a message of another rank of its job.
+const char* checkP2p(const BootstrapHeader& h, const JobSecret& jobKey, int nranks);
+
 // Reads one message (header, then payload) from bytes as they arrive. `check` sees the header
 // first and returns nullptr to accept it or why it is rejected; the payload is read only after
 // that, so a stranger's claimed size never allocates anything.
