@@ -13,6 +13,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -287,8 +288,10 @@ TEST(Bootstrap, GarbageConnectionIsRejected) {
   EXPECT_EQ(results[1], 0);
 }
 
-TEST(Env, MalformedVariableIsAnInitError) {
-  auto out = runForkedRanks(
+// One rank whose init, after `setup`, must fail with ncclInvalidArgument (exit code 0 then);
+// its report is the error message.
+std::vector<tccl::test::RankOutcome> initRefused(const std::function<void(int)>& setup) {
+  return runForkedRanks(
       1,
       [](int rank, int n, const ncclUniqueId& id, int fd) {
         ncclComm_t comm;
@@ -296,7 +299,11 @@ TEST(Env, MalformedVariableIsAnInitError) {
         tccl::test::report(fd, ncclGetLastError(nullptr));
         return res == ncclInvalidArgument ? 0 : 1;
       },
-      [](int) { setenv("TCCL_CHUNK_SIZE", "12q", 1); });
+      setup);
+}
+
+TEST(Env, MalformedVariableIsAnInitError) {
+  auto out = initRefused([](int) { setenv("TCCL_CHUNK_SIZE", "12q", 1); });
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].exitCode, 0) << out[0].report;
   EXPECT_NE(out[0].report.find("TCCL_CHUNK_SIZE='12q'"), std::string::npos) << out[0].report;
@@ -316,15 +323,7 @@ TEST(Files, BadTopologyIsAnErrorNotAnAbort) {
         f);
     fclose(f);
   }
-  auto out = runForkedRanks(
-      1,
-      [](int rank, int n, const ncclUniqueId& id, int fd) {
-        ncclComm_t comm;
-        ncclResult_t res = ncclCommInitRank(&comm, n, id, rank);
-        tccl::test::report(fd, ncclGetLastError(nullptr));
-        return res == ncclInvalidArgument ? 0 : 1;
-      },
-      [&](int) { setenv("TCCL_SIM_TOPOLOGY", path.c_str(), 1); });
+  auto out = initRefused([&](int) { setenv("TCCL_SIM_TOPOLOGY", path.c_str(), 1); });
   unlink(path.c_str());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].exitCode, 0) << out[0].report;

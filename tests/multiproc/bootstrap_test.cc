@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,21 @@ int freePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   close(fd);
   return ntohs(a.sin_port);
+}
+
+// Every one of the n processes exited with 0.
+void expectAllSucceeded(const std::vector<tccl::test::RankOutcome>& out, size_t n) {
+  ASSERT_EQ(out.size(), n);
+  for (size_t p = 0; p < n; ++p)
+    EXPECT_EQ(out[p].exitCode, 0) << "process " << p << ": " << out[p].report;
+}
+
+// Setup of processes that rendezvous at NCCL_COMM_ID.
+std::function<void(int)> commIdEnv(const std::string& commId, const char* timeoutSec) {
+  return [commId, timeoutSec](int) {
+    setenv("NCCL_COMM_ID", commId.c_str(), 1);
+    setenv("TCCL_BOOTSTRAP_TIMEOUT", timeoutSec, 1);
+  };
 }
 
 // Init, one AllReduce, destroy; reports how it went. 0 on success.
@@ -109,9 +125,7 @@ TEST(Bootstrap, IdleFloodAndSlowlorisDoNotStarveTheJob) {
         return idle.size() >= 100 ? 0 : 1;
       },
       [](int) { setenv("TCCL_BOOTSTRAP_TIMEOUT", "30", 1); }, 90);
-  ASSERT_EQ(out.size(), 3u);
-  for (int r = 0; r < 3; ++r)
-    EXPECT_EQ(out[r].exitCode, 0) << "rank " << r << ": " << out[r].report;
+  expectAllSucceeded(out, 3);
 }
 
 // Two processes claim rank 1 before rank 0 arrives: nobody may silently win; every process
@@ -169,14 +183,8 @@ TEST(Bootstrap, LateClaimWithCommIdIsToldWhoHoldsTheRank) {
                        std::to_string(secondsSince(start)) + " s");
         return res != ncclSuccess && secondsSince(start) < 5 ? 0 : 2;
       },
-      [&](int) {
-        setenv("NCCL_COMM_ID", commId.c_str(), 1);
-        setenv("TCCL_BOOTSTRAP_TIMEOUT", "10", 1);
-      },
-      60);
-  ASSERT_EQ(out.size(), 3u);
-  for (int p = 0; p < 3; ++p)
-    EXPECT_EQ(out[p].exitCode, 0) << "process " << p << ": " << out[p].report;
+      commIdEnv(commId, "10"), 60);
+  expectAllSucceeded(out, 3);
   EXPECT_NE(out[2].report.find("rank 1 was claimed twice: first by 127.0.0.1:"), std::string::npos)
       << out[2].report;
   EXPECT_NE(out[2].report.find("which joined the job"), std::string::npos) << out[2].report;
@@ -203,14 +211,11 @@ TEST(Bootstrap, JobSecretKeepsOutWhoKnowsOnlyTheCommId) {
         return 0;
       },
       [&](int proc) {
-        setenv("NCCL_COMM_ID", commId.c_str(), 1);
-        setenv("TCCL_BOOTSTRAP_TIMEOUT", "5", 1);
+        commIdEnv(commId, "5")(proc);
         if (proc < 2) setenv("TCCL_JOB_SECRET", "only the job knows", 1);
       },
       60);
-  ASSERT_EQ(out.size(), 3u);
-  for (int p = 0; p < 3; ++p)
-    EXPECT_EQ(out[p].exitCode, 0) << "process " << p << ": " << out[p].report;
+  expectAllSucceeded(out, 3);
 }
 
 // NCCL_COMM_ID=127.0.0.1:port: the root listens there (as NCCL does), not on every address.
@@ -245,14 +250,8 @@ TEST(Bootstrap, CommIdRootBindsTheGivenAddress) {
         }
         return 0;
       },
-      [&](int) {
-        setenv("NCCL_COMM_ID", commId.c_str(), 1);
-        setenv("TCCL_BOOTSTRAP_TIMEOUT", "4", 1);
-      },
-      60);
-  ASSERT_EQ(out.size(), 2u);
-  for (int p = 0; p < 2; ++p)
-    EXPECT_EQ(out[p].exitCode, 0) << "process " << p << ": " << out[p].report;
+      commIdEnv(commId, "4"), 60);
+  expectAllSucceeded(out, 2);
 }
 
 // Shared-memory FIFOs of this size come only from the job below (TCCL_CHUNK_SIZE=69632 x 3
