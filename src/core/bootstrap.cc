@@ -104,14 +104,11 @@ ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourComm
     // Every rank computes the same secret from what all of them see.
     std::string mixed;
     content.secret = commIdJobSecret(commId, &mixed);
-    if (mixed.empty())
-      INFO(kLogBootstrap,
-           "NCCL_COMM_ID=%s without TCCL_JOB_SECRET: anyone who can reach that port can join "
-           "the rendezvous",
-           commId.c_str());
-    else
-      INFO(kLogBootstrap, "NCCL_COMM_ID=%s: the job secret mixes in %s", commId.c_str(),
-           mixed.c_str());
+    INFO(kLogBootstrap, "NCCL_COMM_ID=%s: the job secret mixes in %s%s", commId.c_str(),
+         mixed.empty() ? "nothing else" : mixed.c_str(),
+         mixed.find("TCCL_JOB_SECRET") == std::string::npos
+             ? " (no TCCL_JOB_SECRET: anyone who can reach that port can join)"
+             : "");
   } else {
     auto itfs = findInterfaces();
     if (itfs.empty())

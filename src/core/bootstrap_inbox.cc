@@ -80,13 +80,12 @@ bool BootstrapInbox::readFrom(Pending& p, std::vector<Message>* out) {
 ncclResult_t BootstrapInbox::pump(Deadline until, pollfd* extra, std::vector<Message>* out) {
   const size_t already = out->size();
   std::vector<pollfd> pfds;
-  Deadline acceptAgain = Clock::now();
   while (true) {
     Deadline now = Clock::now();
-    const bool listen = now >= acceptAgain;
+    const bool listen = now >= acceptAgain_;
     pfds.clear();
     pfds.push_back({listen ? listener_.get() : -1, POLLIN, 0});
-    Deadline wake = listen ? until : std::min(until, acceptAgain);
+    Deadline wake = listen ? until : std::min(until, acceptAgain_);
     for (const Pending& p : pending_) {
       pfds.push_back({p.fd.get(), POLLIN, 0});
       wake = std::min(wake, p.deadline);
@@ -102,7 +101,7 @@ ncclResult_t BootstrapInbox::pump(Deadline until, pollfd* extra, std::vector<Mes
         else
           ++it;
       }
-      if (pfds[0].revents & POLLIN) acceptAgain = acceptAll(out);
+      if (pfds[0].revents & POLLIN) acceptAgain_ = acceptAll(out);
     }
     now = Clock::now();
     for (auto it = pending_.begin(); it != pending_.end();) {

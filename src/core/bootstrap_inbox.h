@@ -63,6 +63,7 @@ class BootstrapInbox {
   std::string owner_;
   double payloadTimeoutSec_;
   std::list<Pending> pending_;  // oldest first
+  Deadline acceptAgain_{};      // the listener waits until then (the strangers are at the cap)
   size_t dropped_ = 0;
 };
 

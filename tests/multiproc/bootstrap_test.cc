@@ -6,15 +6,18 @@
 #include <nccl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,16 +100,42 @@ int initAndAllReduce(int rank, int nranks, const ncclUniqueId& id, int fd) {
   return 0;
 }
 
+// A counter that forked processes share (anonymous shared memory, made before they fork).
+class SharedCounter {
+ public:
+  SharedCounter() {
+    void* p = mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) value_ = new (p) std::atomic<int>(0);
+  }
+  ~SharedCounter() {
+    if (value_) munmap(value_, sizeof(std::atomic<int>));
+  }
+  std::atomic<int>* get() const { return value_; }
+  // Waits (up to `seconds`) until the counter reaches `n`.
+  static void awaitAtLeast(std::atomic<int>* c, int n, double seconds) {
+    for (double waited = 0; c->load() < n && waited < seconds; waited += 0.05) sleepSec(0.05);
+  }
+
+ private:
+  std::atomic<int>* value_ = nullptr;
+};
+
 // 150 idle connections and a client that sends its header one byte every 200 ms hold the
-// rendezvous port while the real ranks arrive: with a root that served one client at a time
-// for up to 2 s each, the ranks waited out TCCL_BOOTSTRAP_TIMEOUT.
+// rendezvous port, until the job is done (or 40 s), while the real ranks arrive: with a root
+// that served one client at a time, up to 2 s each, the ranks waited out
+// TCCL_BOOTSTRAP_TIMEOUT (20 s here).
 TEST(Bootstrap, IdleFloodAndSlowlorisDoNotStarveTheJob) {
+  SharedCounter done;
+  ASSERT_NE(done.get(), nullptr);
   auto out = runForkedRanks(
       3,
-      [](int rank, int, const ncclUniqueId& id, int fd) {
+      [finished = done.get()](int rank, int, const ncclUniqueId& id, int fd) {
         if (rank < 2) {
           sleepSec(1.0);  // the flood lands first
-          return initAndAllReduce(rank, 2, id, fd);
+          const int rc = initAndAllReduce(rank, 2, id, fd);
+          ++*finished;
+          return rc;
         }
         const tccl::SocketAddress root = rootOf(id);
         std::vector<int> idle;
@@ -115,16 +144,17 @@ TEST(Bootstrap, IdleFloodAndSlowlorisDoNotStarveTheJob) {
         int slow = connectRaw(root);
         tccl::BootstrapHeader h;
         h.type = tccl::BootstrapMsg::kHello;
-        for (size_t i = 0; i < sizeof(h) && slow >= 0; ++i) {
+        for (size_t i = 0; i + 1 < sizeof(h) && slow >= 0 && finished->load() < 2; ++i) {
           if (send(slow, reinterpret_cast<char*>(&h) + i, 1, MSG_NOSIGNAL) != 1) break;
           sleepSec(0.2);
         }
+        SharedCounter::awaitAtLeast(finished, 2, 40);
         report(fd, "held " + std::to_string(idle.size()) + " idle connections");
         for (int s : idle) close(s);
         if (slow >= 0) close(slow);
         return idle.size() >= 100 ? 0 : 1;
       },
-      [](int) { setenv("TCCL_BOOTSTRAP_TIMEOUT", "30", 1); }, 90);
+      [](int) { setenv("TCCL_BOOTSTRAP_TIMEOUT", "20", 1); }, 90);
   expectAllSucceeded(out, 3);
 }
 
@@ -135,7 +165,7 @@ TEST(Bootstrap, RankClaimedTwiceFailsAndNamesBothClaimants) {
       3,
       [](int proc, int, const ncclUniqueId& id, int fd) {
         const int rank = proc == 2 ? 0 : 1;
-        sleepSec(proc == 0 ? 0.0 : proc == 1 ? 0.5 : 1.5);
+        sleepSec(proc == 0 ? 0.0 : proc == 1 ? 1.0 : 3.0);
         ncclComm_t comm;
         auto start = std::chrono::steady_clock::now();
         ncclResult_t res = ncclCommInitRank(&comm, 2, id, rank);
@@ -161,12 +191,14 @@ TEST(Bootstrap, RankClaimedTwiceFailsAndNamesBothClaimants) {
 // told who holds it, instead of waiting for its timeout at a closed port.
 TEST(Bootstrap, LateClaimWithCommIdIsToldWhoHoldsTheRank) {
   const std::string commId = "127.0.0.1:" + std::to_string(freePort());
+  SharedCounter joined;  // the job's ranks count themselves in once their init is done
+  ASSERT_NE(joined.get(), nullptr);
   auto out = runForkedRanks(
       3,
-      [](int proc, int, const ncclUniqueId&, int fd) {
+      [joined = joined.get()](int proc, int, const ncclUniqueId&, int fd) {
         ncclUniqueId id;
         if (ncclGetUniqueId(&id) != ncclSuccess) return 3;
-        if (proc == 2) sleepSec(1.5);
+        if (proc == 2) SharedCounter::awaitAtLeast(joined, 2, 30);
         ncclComm_t comm;
         auto start = std::chrono::steady_clock::now();
         ncclResult_t res = ncclCommInitRank(&comm, 2, id, proc == 0 ? 0 : 1);
@@ -175,12 +207,14 @@ TEST(Bootstrap, LateClaimWithCommIdIsToldWhoHoldsTheRank) {
             report(fd, std::string("init failed: ") + ncclGetLastError(nullptr));
             return 1;
           }
-          sleepSec(3);  // rank 0's process (and its root) outlives the late claim
+          ++*joined;
+          SharedCounter::awaitAtLeast(joined, 3, 30);  // rank 0's root outlives the late claim
           ncclCommDestroy(comm);
           return 0;
         }
         report(fd, std::string(ncclGetLastError(nullptr)) + " after " +
                        std::to_string(secondsSince(start)) + " s");
+        ++*joined;
         return res != ncclSuccess && secondsSince(start) < 5 ? 0 : 2;
       },
       commIdEnv(commId, "10"), 60);
@@ -258,23 +292,23 @@ TEST(Bootstrap, CommIdRootBindsTheGivenAddress) {
 // slots plus the 4 KiB header): counting them tells what that job left in /dev/shm.
 constexpr off_t kMarkedSegmentBytes = 4096 + 69632 * 3;
 
-int markedSegments() {
-  int n = 0;
+std::set<std::string> markedSegments() {
+  std::set<std::string> names;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
     struct stat st {};
     if (e.path().filename().string().rfind("tccl-", 0) == 0 && stat(e.path().c_str(), &st) == 0 &&
         st.st_size == kMarkedSegmentBytes)
-      ++n;
+      names.insert(e.path().filename().string());
   }
-  return n;
+  return names;
 }
 
 // Rank 0 plans two channels and rank 1 one (their NCCL_MIN_NCHANNELS differ), so rank 0's FIFO
 // of channel 1 is never attached; both are killed during init. What they left in /dev/shm is
 // removed by the next init on this machine.
 TEST(Init, SegmentsOfRanksKilledMidInitAreRemovedByTheNextInit) {
-  ASSERT_EQ(markedSegments(), 0) << "leftovers of an earlier run";
+  const std::set<std::string> before = markedSegments();  // leftovers of earlier runs
   ncclUniqueId id{};
   pid_t helper = -1;
   int release = -1;
@@ -293,21 +327,27 @@ TEST(Init, SegmentsOfRanksKilledMidInitAreRemovedByTheNextInit) {
       _exit(ncclCommInitRank(&comm, 2, id, r) == ncclSuccess ? 0 : 1);
     }
   }
+  auto fromThisJob = [&before] {
+    std::set<std::string> now = markedSegments();
+    for (const std::string& n : before) now.erase(n);
+    return now;
+  };
   bool created = false;
-  for (int i = 0; i < 200 && !created; ++i, sleepSec(0.05)) created = markedSegments() > 0;
+  for (int i = 0; i < 200 && !created; ++i, sleepSec(0.05)) created = !fromThisJob().empty();
   sleepSec(1);  // what can be attached is attached by now; channel 1 never will be
   for (pid_t p : ranks) kill(p, SIGKILL);
   for (pid_t p : ranks) waitpid(p, nullptr, 0);
   close(release);
   waitpid(helper, nullptr, 0);
   ASSERT_TRUE(created) << "rank 0 never created its FIFOs";
-  ASSERT_GT(markedSegments(), 0) << "nothing was left behind: the test proves nothing";
+  const std::set<std::string> leaked = fromThisJob();
+  ASSERT_FALSE(leaked.empty()) << "nothing was left behind: the test proves nothing";
 
-  auto out = runForkedRanks(
-      2, initAndAllReduce, [](int) {}, 60);  // the next init
-  ASSERT_EQ(out.size(), 2u);
-  for (int r = 0; r < 2; ++r) EXPECT_EQ(out[r].exitCode, 0) << out[r].report;
-  EXPECT_EQ(markedSegments(), 0) << "the killed rank's FIFO is still in /dev/shm";
+  expectAllSucceeded(runForkedRanks(
+                         2, initAndAllReduce, [](int) {}, 60),
+                     2);  // the next init
+  for (const std::string& n : markedSegments())
+    EXPECT_EQ(leaked.count(n), 0u) << "/dev/shm/" << n << " of a killed rank is still there";
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ stopped-rank)
   ;;
 fork-order)
   command -v strace >/dev/null || { echo "strace is not installed: skipped"; exit 77; }
+  strace -qq -o /dev/null true 2>/dev/null || { echo "strace cannot trace here: skipped"; exit 77; }
   strace -qq -e trace=clone,clone3 -o "$work/trace" "$perf" -np 3 -b 1K -e 1K -n 1 -w 0 >/dev/null
   # The driver's clones in order: threads carry CLONE_THREAD, forked ranks do not.
   order=$(grep '^clone' "$work/trace" | sed 's/.*CLONE_THREAD.*/thread/; s/^clone.*/fork/' | tr '\n' ' ')
