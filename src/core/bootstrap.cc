@@ -142,6 +142,7 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   bs->rank_ = rank;
   bs->nranks_ = nranks;
   bs->timeoutSec_ = timeoutSec;
+  bs->helloSecret_ = content.secret;
   bs->sendSeq_.assign(nranks, 0);
   bs->recvSeq_.assign(nranks, 0);
   SocketAddress root = unpackAddress(content.root);
@@ -306,11 +307,14 @@ ncclResult_t Bootstrap::recv(int peer, uint32_t tag, void* data, size_t bytes) {
       if (bytes) memcpy(data, m.data.data(), bytes);
       return ncclSuccess;
     }
-    if (Clock::now() >= deadline)
+    if (Clock::now() >= deadline) {
+      const std::string notes = bootstrapRootNotes(helloSecret_);
       return setError(ncclRemoteError,
                       "rank %d: bootstrap message from rank %d (tag %#x) not received within "
-                      "%.0fs (TCCL_BOOTSTRAP_TIMEOUT)",
-                      rank_, peer, tag, timeoutSec_);
+                      "%.0fs (TCCL_BOOTSTRAP_TIMEOUT)%s%s",
+                      rank_, peer, tag, timeoutSec_,
+                      notes.empty() ? "" : "; the root saw: ", notes.c_str());
+    }
     TCCL_CHECK(pump(deadline, nullptr));
   }
 }

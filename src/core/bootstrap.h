@@ -56,6 +56,7 @@ class Bootstrap {
 
   int rank_ = 0;
   int nranks_ = 0;
+  JobSecret helloSecret_;  // of the unique id: names this job's root, if this process hosts it
   JobSecret jobKey_;
   uint64_t jobHash_ = 0;
   double timeoutSec_ = 120;

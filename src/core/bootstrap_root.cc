@@ -178,10 +178,21 @@ class RootServer {
                       std::to_string(r) + " of " + std::to_string(m.header.nranks);
         WARN("bootstrap root: %s", why.c_str());
         replyError(m.conn, m.header.nranks, why);
+        std::lock_guard<std::mutex> lock(notesMutex_);
+        if (notes_.empty()) notes_ = why;
       }
     }
   }
 
+ public:
+  const JobSecret& secret() const { return secret_; }
+  // What went wrong after the table went out (a late claim), for the errors of this process.
+  std::string notes() {
+    std::lock_guard<std::mutex> lock(notesMutex_);
+    return notes_;
+  }
+
+ private:
   SocketAddress address_;
   JobSecret secret_;
   double timeoutSec_;
@@ -190,6 +201,8 @@ class RootServer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   std::atomic<bool> rendezvousDone_{false};
+  std::mutex notesMutex_;
+  std::string notes_;
   std::thread thread_;
 };
 
@@ -209,6 +222,14 @@ RootRegistry& registry() {
 }
 
 }  // namespace
+
+std::string bootstrapRootNotes(const JobSecret& secret) {
+  auto& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mutex);
+  for (auto& s : reg.servers)
+    if (s->owner() == getpid() && s->secret() == secret) return s->notes();
+  return "";
+}
 
 ncclResult_t startBootstrapRoot(SocketAddress* addr, const JobSecret& secret, double timeoutSec,
                                 bool lingerForLateClaims) {

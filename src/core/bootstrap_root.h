@@ -5,6 +5,8 @@
 
 #include <nccl.h>
 
+#include <string>
+
 #include "core/bootstrap_wire.h"
 
 namespace tccl {
@@ -17,5 +19,8 @@ namespace tccl {
 // rank's holder until `timeoutSec`, or until this process starts another root on that port.
 ncclResult_t startBootstrapRoot(SocketAddress* addr, const JobSecret& secret, double timeoutSec,
                                 bool lingerForLateClaims = false);
+// What a root of this process serving `secret` saw go wrong after the job formed (a rank
+// claimed again), or "": rank 0 adds it to its own errors.
+std::string bootstrapRootNotes(const JobSecret& secret);
 
 }  // namespace tccl
