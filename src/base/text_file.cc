@@ -1,6 +1,9 @@
 #include "base/text_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -11,6 +14,12 @@ bool readTextFile(const std::string& path, std::string* text, std::string* error
   std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "rb"), fclose);
   if (!f) {
     *error = path + ": cannot open file: " + strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) > maxBytes) {  // no need to read it to know
+    *error = path + ": file larger than " + std::to_string(maxBytes >> 20) + " MiB";
     return false;
   }
   std::string out;
