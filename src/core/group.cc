@@ -188,7 +188,6 @@ ncclResult_t execute(std::vector<CommWork>& all) {
   TCCL_CHECK(connectP2p(all));
   std::vector<WorkQueue> queues(all.size());
   WaitPolicy policy;
-  policy.diagnoseStall = [&all] { return stoppedLocalRanks(all); };
   for (size_t i = 0; i < all.size(); ++i) {
     ncclComm* comm = all[i].comm;
     WorkQueue& q = queues[i];
@@ -243,7 +242,10 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     cudaWork.push_back(std::move(w));
   }
   if (!cudaWork.empty()) TCCL_CHECK(launchCudaWork(std::move(cudaWork), policy));
-  ncclResult_t res = ptrs.empty() ? ncclSuccess : runWorkQueues(ptrs, policy);
+  // Only for the host queues, which run here: CUDA work outlives `all` on its proxy.
+  WaitPolicy hostPolicy = policy;
+  hostPolicy.diagnoseStall = [&all] { return stoppedLocalRanks(all); };
+  ncclResult_t res = ptrs.empty() ? ncclSuccess : runWorkQueues(ptrs, hostPolicy);
   if (res != ncclSuccess) {
     for (CommWork& w : all) {
       if (commUsesCuda(*w.comm)) continue;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cinttypes>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -41,9 +43,16 @@ int removeStaleShmSegments() {
   const unsigned ns = pidNamespace();
   int removed = 0;
   while (dirent* e = readdir(dir.get())) {
-    unsigned segNs = 0, pid = 0;
-    int end = 0;
-    if (sscanf(e->d_name, "tccl-%x-%x-%n", &segNs, &pid, &end) != 2 || end == 0) continue;
+    // "tccl-<ns>-<pid>-...": other names (older releases, other programs) are left alone.
+    const std::string_view name = e->d_name;
+    if (name.rfind("tccl-", 0) != 0) continue;
+    uint32_t segNs = 0, pid = 0;
+    const char* p = name.data() + 5;
+    const char* end = name.data() + name.size();
+    auto ns1 = std::from_chars(p, end, segNs, 16);
+    if (ns1.ec != std::errc() || ns1.ptr == end || *ns1.ptr != '-') continue;
+    auto pid1 = std::from_chars(ns1.ptr + 1, end, pid, 16);
+    if (pid1.ec != std::errc() || pid1.ptr == end || *pid1.ptr != '-') continue;
     if (segNs != ns || pid == 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
       continue;
     if (shm_unlink((std::string("/") + e->d_name).c_str()) == 0) ++removed;
