@@ -45,8 +45,8 @@ struct Tree {
 };
 
 // Channels of one plan, and of one database entry. Each channel holds a FIFO per hop
-// (TCCL_CHUNK_SIZE x TCCL_FIFO_SLOTS bytes each way), so a few dozen are plenty; NCCL's
-// MAXCHANNELS is 64 as well.
+// (TCCL_CHUNK_SIZE x TCCL_FIFO_SLOTS bytes each way, 4 MiB by default), so a few dozen are
+// plenty.
 inline constexpr int kMaxChannels = 64;
 
 struct Plan {
