@@ -2,7 +2,9 @@
 //
 //   allreduce_minimal [NRANKS]      (default 2; prints PASS or FAIL, exit code 0 or 1)
 //
-// The parent creates the unique id before forking, so every child inherits it, then only waits.
+// The parent forks the ranks first, then creates the unique id and hands it to them through a
+// pipe, then only waits. (Creating the id starts a thread, and a process should not fork while
+// other threads run: a child could inherit a lock one of them held.)
 // With TCCL's host backend the buffers are plain host memory and ncclAllReduce completes before
 // it returns; with a GPU backend they would have to be device memory and the stream synchronized.
 #include <nccl.h>
@@ -57,24 +59,41 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [NRANKS>=1]\n", argv[0]);
     return 1;
   }
-  int rank = -1;  // for NCCLCHECK in the parent
-  ncclUniqueId id;
-  NCCLCHECK(ncclGetUniqueId(&id));
-
+  int idPipe[2];
+  if (pipe(idPipe) != 0) {
+    std::perror("pipe");
+    return 1;
+  }
   std::fflush(stdout);
   std::vector<pid_t> children;
-  for (rank = 0; rank < nranks; ++rank) {
+  for (int rank = 0; rank < nranks; ++rank) {
     const pid_t pid = fork();
     if (pid < 0) {  // the ranks already started would wait forever for the missing ones
       std::perror("fork");
       for (pid_t child : children) kill(child, SIGKILL);
-      break;
+      for (pid_t child : children) waitpid(child, nullptr, 0);
+      std::printf("FAIL\n");
+      return 1;
     }
-    if (pid == 0) _exit(runRank(id, rank, nranks));
+    if (pid == 0) {
+      close(idPipe[1]);
+      ncclUniqueId id;
+      if (read(idPipe[0], &id, sizeof(id)) != sizeof(id)) _exit(1);  // the parent failed
+      _exit(runRank(id, rank, nranks));
+    }
     children.push_back(pid);
   }
+  close(idPipe[0]);
+  ncclUniqueId id;
+  const ncclResult_t made = ncclGetUniqueId(&id);
+  if (made != ncclSuccess)
+    std::fprintf(stderr, "ncclGetUniqueId failed: %s\n", ncclGetLastError(nullptr));
+  // One id per rank; a pipe write this small is atomic, so the ranks cannot get torn ids.
+  for (size_t i = 0; made == ncclSuccess && i < children.size(); ++i)
+    if (write(idPipe[1], &id, sizeof(id)) != sizeof(id)) std::perror("write");
+  close(idPipe[1]);
 
-  int failed = nranks - int(children.size());
+  int failed = 0;
   for (pid_t pid : children) {
     int status = 0;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;

@@ -905,37 +905,78 @@ int runRank(const Options& o, const ncclUniqueId& id, int rank, int nranks) {
 // ---------------------------------------------------------------------------------------------
 // Launching
 
-// -np N: the parent makes the unique id, forks the ranks and waits. When a rank fails with an
-// error or dies, the others get a grace period to notice (the library should report a dead peer)
-// and are then terminated, so that a broken run never hangs.
+// -np N: the parent forks the ranks, then makes the unique id and hands it to them through
+// pipes. Forking first matters: making the id starts the rendezvous root, a thread, and a child
+// forked from a multi-threaded process may inherit a lock that thread held (malloc's, a
+// sanitizer's) and hang on it. When a rank fails with an error or dies, the others get a grace
+// period to notice (the library should report a dead peer), are then sent SIGTERM, and SIGKILL
+// when even that does not end them (a stopped rank never runs its handler): a broken run never
+// hangs, and the driver says which rank it had to kill.
 int launchLocalRanks(const Options& o) {
-  ncclUniqueId id;
-  NCCL_CHECK(ncclGetUniqueId(&id), nullptr);
   std::fflush(stdout);
   std::fflush(stderr);
-
-  std::vector<pid_t> running;
+  struct Child {
+    pid_t pid;
+    int rank;
+    int idPipe;  // write end: the id goes here
+  };
+  std::vector<Child> running;
+  auto killAll = [&running] {
+    for (const Child& c : running) kill(c.pid, SIGKILL);
+    for (const Child& c : running) waitpid(c.pid, nullptr, 0);
+  };
   for (int r = 0; r < o.np; ++r) {
+    int p[2];
+    if (pipe(p) != 0) {
+      std::perror("tccl-perf: pipe");
+      killAll();
+      return kExitError;
+    }
     const pid_t pid = fork();
     if (pid < 0) {
       std::perror("tccl-perf: fork");
-      for (pid_t child : running) kill(child, SIGKILL);
-      for (pid_t child : running) waitpid(child, nullptr, 0);
+      killAll();
       return kExitError;
     }
     if (pid == 0) {
+      close(p[1]);
+      for (const Child& c : running) close(c.idPipe);
+      ncclUniqueId id;
+      size_t got = 0;
+      while (got < sizeof(id)) {
+        const ssize_t n = read(p[0], reinterpret_cast<char*>(&id) + got, sizeof(id) - got);
+        if (n <= 0) _exit(kExitError);  // the parent could not make the id (it says why)
+        got += static_cast<size_t>(n);
+      }
+      close(p[0]);
       const int code = runRank(o, id, r, o.np);
       std::fflush(stdout);
       std::fflush(stderr);
       _exit(code);
     }
-    running.push_back(pid);
+    close(p[0]);
+    running.push_back({pid, r, p[1]});
+  }
+  ncclUniqueId id;
+  const ncclResult_t made = ncclGetUniqueId(&id);
+  for (const Child& c : running) {
+    if (made == ncclSuccess && write(c.idPipe, &id, sizeof(id)) != sizeof(id))
+      std::perror("tccl-perf: handing the unique id to a rank");
+    close(c.idPipe);
+  }
+  if (made != ncclSuccess) {
+    std::fprintf(stderr, "tccl-perf: ncclGetUniqueId failed: %s: %s\n", ncclGetErrorString(made),
+                 ncclGetLastError(nullptr));
+    killAll();
+    return kExitError;
   }
 
   using Clock = std::chrono::steady_clock;
-  constexpr auto kGrace = std::chrono::seconds(10);
+  constexpr auto kGrace = std::chrono::seconds(10);     // to notice a failed peer
+  constexpr auto kKillGrace = std::chrono::seconds(5);  // from SIGTERM to SIGKILL
   std::optional<Clock::time_point> failedAt;  // when a rank first failed with an error
-  bool terminated = false;
+  std::optional<Clock::time_point> terminatedAt;
+  bool killed = false;
   int result = 0;
   while (!running.empty()) {
     int status = 0;
@@ -946,23 +987,35 @@ int launchLocalRanks(const Options& o) {
       return kExitError;
     }
     if (pid == 0) {  // after a failure, the others are still running
-      if (!terminated && Clock::now() - *failedAt > kGrace) {
+      const auto now = Clock::now();
+      if (!terminatedAt && now - *failedAt > kGrace) {
         std::fprintf(stderr,
                      "tccl-perf: terminating %zu rank(s) still running %llds after a failure\n",
                      running.size(), static_cast<long long>(kGrace.count()));
-        for (pid_t child : running) kill(child, SIGTERM);
-        terminated = true;
+        for (const Child& c : running) kill(c.pid, SIGTERM);
+        terminatedAt = now;
+      } else if (terminatedAt && !killed && now - *terminatedAt > kKillGrace) {
+        for (const Child& c : running) {
+          std::fprintf(stderr,
+                       "tccl-perf: rank %d (pid %d) did not exit %llds after SIGTERM (stopped or "
+                       "hung): killing it\n",
+                       c.rank, int(c.pid), static_cast<long long>(kKillGrace.count()));
+          kill(c.pid, SIGKILL);
+        }
+        killed = true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    const auto it = std::find(running.begin(), running.end(), pid);
+    const auto it = std::find_if(running.begin(), running.end(),
+                                 [pid](const Child& c) { return c.pid == pid; });
     if (it == running.end()) continue;
+    const int rank = it->rank;
     running.erase(it);
     int code = kExitError;
-    if (WIFSIGNALED(status) && !terminated)
-      std::fprintf(stderr, "tccl-perf: a rank (pid %d) was killed by signal %d (%s)\n", int(pid),
-                   WTERMSIG(status), strsignal(WTERMSIG(status)));
+    if (WIFSIGNALED(status) && !terminatedAt)
+      std::fprintf(stderr, "tccl-perf: rank %d (pid %d) was killed by signal %d (%s)\n", rank,
+                   int(pid), WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status))
       code = WEXITSTATUS(status);
     result = std::max(result, code);

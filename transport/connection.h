@@ -28,6 +28,8 @@ class Connection {
   // The hop asks for DMA copy engines rather than kernels for this side's copies.
   virtual bool copyEngine() const { return false; }
   virtual std::string describe() const = 0;
+  // The rank at the other end, for messages (-1: not a rank, e.g. in tests).
+  virtual int peer() const { return -1; }
 };
 
 }  // namespace tccl

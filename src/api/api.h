@@ -6,11 +6,26 @@
 
 #include <cstddef>
 
+#include "core/error.h"
 #include "device/device_backend.h"
 
 #define NCCL_API(ret, func, ...)                                                            \
   extern "C" __attribute__((visibility("default"), alias(#func))) ret p##func(__VA_ARGS__); \
   extern "C" __attribute__((visibility("default"), weak)) ret func(__VA_ARGS__)
+
+// Every exported function body is a function-try-block closed by one of these: no exception
+// (std::bad_alloc, a bug) may cross the C ABI, where it would terminate the host program.
+//   ncclResult_t ncclX(...) try { ... }
+//   TCCL_API_CATCH
+#define TCCL_API_CATCH                         \
+  catch (...) {                                \
+    return tccl::errorFromException(__func__); \
+  }
+#define TCCL_API_CATCH_RETURN(value)          \
+  catch (...) {                               \
+    (void)tccl::errorFromException(__func__); \
+    return value;                             \
+  }
 
 namespace tccl {
 

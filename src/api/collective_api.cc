@@ -75,57 +75,63 @@ NCCL_API(ncclResult_t, ncclAllReduce, const void* sendbuff, void* recvbuff, size
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count,
                            ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
-                           cudaStream_t stream) {
+                           cudaStream_t stream) try {
   return finish(comm, reductionColl(CollKind::kAllReduce, "ncclAllReduce", sendbuff, recvbuff,
                                     count, datatype, op, 0, comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclReduce, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                        ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream) {
+                        ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream) try {
   return finish(comm, reductionColl(CollKind::kReduce, "ncclReduce", sendbuff, recvbuff, count,
                                     datatype, op, root, comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclReduceScatter, const void* sendbuff, void* recvbuff, size_t recvcount,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
                                ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
-                               cudaStream_t stream) {
+                               cudaStream_t stream) try {
   return finish(comm, reductionColl(CollKind::kReduceScatter, "ncclReduceScatter", sendbuff,
                                     recvbuff, recvcount, datatype, op, 0, comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclBroadcast, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count,
                            ncclDataType_t datatype, int root, ncclComm_t comm,
-                           cudaStream_t stream) {
+                           cudaStream_t stream) try {
   return finish(comm, dataColl(CollKind::kBroadcast, "ncclBroadcast", sendbuff, recvbuff, count,
                                datatype, root, comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclBcast, void* buff, size_t count, ncclDataType_t datatype, int root,
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclBcast(void* buff, size_t count, ncclDataType_t datatype, int root, ncclComm_t comm,
-                       cudaStream_t stream) {
+                       cudaStream_t stream) try {
   return finish(comm, dataColl(CollKind::kBroadcast, "ncclBcast", buff, buff, count, datatype, root,
                                comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclAllGather, const void* sendbuff, void* recvbuff, size_t sendcount,
          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
-                           ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) {
+                           ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) try {
   return finish(comm, dataColl(CollKind::kAllGather, "ncclAllGather", sendbuff, recvbuff, sendcount,
                                datatype, 0, comm, stream));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclAlltoAll, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
-                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) {
+                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) try {
   const char* fn = "ncclAlltoAll";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -150,11 +156,12 @@ ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count,
   };
   return finish(comm, groupedP2p(body));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclGather, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                        int root, ncclComm_t comm, cudaStream_t stream) {
+                        int root, ncclComm_t comm, cudaStream_t stream) try {
   const char* fn = "ncclGather";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -174,11 +181,13 @@ ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, nccl
   };
   return finish(comm, groupedP2p(body));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclScatter, const void* sendbuff, void* recvbuff, size_t count,
          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
-                         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) {
+                         ncclDataType_t datatype, int root, ncclComm_t comm,
+                         cudaStream_t stream) try {
   const char* fn = "ncclScatter";
   auto body = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -198,11 +207,12 @@ ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count,
   };
   return finish(comm, groupedP2p(body));
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclSend, const void* sendbuff, size_t count, ncclDataType_t datatype,
          int peer, ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
-                      ncclComm_t comm, cudaStream_t stream) {
+                      ncclComm_t comm, cudaStream_t stream) try {
   const char* fn = "ncclSend";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -214,11 +224,12 @@ ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatyp
   };
   return finish(comm, run());
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclRecv, void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
          ncclComm_t comm, cudaStream_t stream);
 ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer,
-                      ncclComm_t comm, cudaStream_t stream) {
+                      ncclComm_t comm, cudaStream_t stream) try {
   const char* fn = "ncclRecv";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -230,3 +241,4 @@ ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int
   };
   return finish(comm, run());
 }
+TCCL_API_CATCH

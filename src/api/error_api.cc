@@ -7,7 +7,7 @@
 using namespace tccl;
 
 NCCL_API(const char*, ncclGetErrorString, ncclResult_t result);
-const char* ncclGetErrorString(ncclResult_t result) {
+const char* ncclGetErrorString(ncclResult_t result) try {
   switch (result) {
     case ncclSuccess:
       return "no error";
@@ -29,19 +29,21 @@ const char* ncclGetErrorString(ncclResult_t result) {
       return "unknown result code";
   }
 }
+TCCL_API_CATCH_RETURN("internal error")
 
 NCCL_API(const char*, ncclGetLastError, ncclComm_t comm);
-const char* ncclGetLastError(ncclComm_t comm) {
+const char* ncclGetLastError(ncclComm_t comm) try {
   if (comm && isLiveComm(comm) && !comm->lastError.empty()) return comm->lastError.c_str();
   return lastThreadError().c_str();
 }
+TCCL_API_CATCH_RETURN("internal error")
 
 NCCL_API(void, ncclResetDebugInit);
-void ncclResetDebugInit() {
-  resetLogging();
-}
+void ncclResetDebugInit() try { resetLogging(); }
+TCCL_API_CATCH_RETURN()
 
 // Exported by NCCL 2.28 for its own tools; not in nccl.h.
-extern "C" __attribute__((visibility("default"))) void ncclResetDebugInitInternal() {
+extern "C" __attribute__((visibility("default"))) void ncclResetDebugInitInternal() try {
   resetLogging();
 }
+TCCL_API_CATCH_RETURN()

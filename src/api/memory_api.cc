@@ -25,20 +25,22 @@ std::map<void*, std::unique_ptr<Registration>>& registrations() {
 }  // namespace
 
 NCCL_API(ncclResult_t, ncclMemAlloc, void** ptr, size_t size);
-ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
+ncclResult_t ncclMemAlloc(void** ptr, size_t size) try {
   if (!ptr) return setError(ncclInvalidArgument, "ncclMemAlloc: ptr is NULL");
   return allocUserMemory(size, ptr);
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclMemFree, void* ptr);
-ncclResult_t ncclMemFree(void* ptr) {
+ncclResult_t ncclMemFree(void* ptr) try {
   if (!ptr) return ncclSuccess;
   return freeUserMemory(ptr);
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void* buff, size_t size,
          void** handle);
-ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, void** handle) {
+ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, void** handle) try {
   const char* fn = "ncclCommRegister";
   TCCL_CHECK(checkComm(comm, fn));
   if (!handle) return finish(comm, setError(ncclInvalidArgument, "%s: handle is NULL", fn));
@@ -51,9 +53,10 @@ ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, vo
   registrations()[reg.get()] = std::move(reg);
   return ncclSuccess;
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclCommDeregister, const ncclComm_t comm, void* handle);
-ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) {
+ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) try {
   const char* fn = "ncclCommDeregister";
   TCCL_CHECK(checkComm(comm, fn));
   std::lock_guard<std::mutex> lock(gAllocMutex);
@@ -64,14 +67,17 @@ ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) {
   registrations().erase(it);
   return ncclSuccess;
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclCommWindowRegister, ncclComm_t comm, void* buff, size_t size,
          ncclWindow_t* win, int winFlags);
-ncclResult_t ncclCommWindowRegister(ncclComm_t, void*, size_t, ncclWindow_t*, int) {
+ncclResult_t ncclCommWindowRegister(ncclComm_t, void*, size_t, ncclWindow_t*, int) try {
   return unsupported("ncclCommWindowRegister", "symmetric memory windows");
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclCommWindowDeregister, ncclComm_t comm, ncclWindow_t win);
-ncclResult_t ncclCommWindowDeregister(ncclComm_t, ncclWindow_t) {
+ncclResult_t ncclCommWindowDeregister(ncclComm_t, ncclWindow_t) try {
   return unsupported("ncclCommWindowDeregister", "symmetric memory windows");
 }
+TCCL_API_CATCH

@@ -8,22 +8,23 @@
 
 using namespace tccl;
 
-extern "C" __attribute__((visibility("default"))) const char* tcclGetVersionString(void) {
+extern "C" __attribute__((visibility("default"))) const char* tcclGetVersionString(void) try {
   return "TCCL " TCCL_VERSION_STRING;
 }
+TCCL_API_CATCH_RETURN("internal error")
 
 extern "C" __attribute__((visibility("default"))) ncclResult_t tcclCommGetChannelCount(
-    ncclComm_t comm, int* nChannels) {
+    ncclComm_t comm, int* nChannels) try {
   TCCL_CHECK(checkComm(comm, "tcclCommGetChannelCount"));
   if (!nChannels)
     return setError(ncclInvalidArgument, "tcclCommGetChannelCount: nChannels is NULL");
   *nChannels = static_cast<int>(comm->plan.rings.size());
   return ncclSuccess;
 }
+TCCL_API_CATCH
 
-extern "C" __attribute__((visibility("default"))) ncclResult_t tcclCommGetRing(ncclComm_t comm,
-                                                                               int channel,
-                                                                               tcclRing_t* out) {
+extern "C" __attribute__((visibility("default"))) ncclResult_t tcclCommGetRing(
+    ncclComm_t comm, int channel, tcclRing_t* out) try {
   TCCL_CHECK(checkComm(comm, "tcclCommGetRing"));
   if (!out) return setError(ncclInvalidArgument, "tcclCommGetRing: ring is NULL");
   if (channel < 0 || channel >= static_cast<int>(comm->plan.rings.size()))
@@ -41,11 +42,13 @@ extern "C" __attribute__((visibility("default"))) ncclResult_t tcclCommGetRing(n
   }
   return ncclSuccess;
 }
+TCCL_API_CATCH
 
 extern "C" __attribute__((visibility("default"))) ncclResult_t tcclCommGetPlanSource(
-    ncclComm_t comm, const char** source) {
+    ncclComm_t comm, const char** source) try {
   TCCL_CHECK(checkComm(comm, "tcclCommGetPlanSource"));
   if (!source) return setError(ncclInvalidArgument, "tcclCommGetPlanSource: source is NULL");
   *source = comm->plan.source.c_str();
   return ncclSuccess;
 }
+TCCL_API_CATCH

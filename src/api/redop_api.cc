@@ -42,7 +42,7 @@ double hostScalar(const void* p, ncclDataType_t type) {
 NCCL_API(ncclResult_t, ncclRedOpCreatePreMulSum, ncclRedOp_t* op, void* scalar,
          ncclDataType_t datatype, ncclScalarResidence_t residence, ncclComm_t comm);
 ncclResult_t ncclRedOpCreatePreMulSum(ncclRedOp_t* op, void* scalar, ncclDataType_t datatype,
-                                      ncclScalarResidence_t residence, ncclComm_t comm) {
+                                      ncclScalarResidence_t residence, ncclComm_t comm) try {
   const char* fn = "ncclRedOpCreatePreMulSum";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -72,9 +72,10 @@ ncclResult_t ncclRedOpCreatePreMulSum(ncclRedOp_t* op, void* scalar, ncclDataTyp
   };
   return finish(comm, run());
 }
+TCCL_API_CATCH
 
 NCCL_API(ncclResult_t, ncclRedOpDestroy, ncclRedOp_t op, ncclComm_t comm);
-ncclResult_t ncclRedOpDestroy(ncclRedOp_t op, ncclComm_t comm) {
+ncclResult_t ncclRedOpDestroy(ncclRedOp_t op, ncclComm_t comm) try {
   const char* fn = "ncclRedOpDestroy";
   auto run = [&]() -> ncclResult_t {
     TCCL_CHECK(checkComm(comm, fn));
@@ -92,3 +93,4 @@ ncclResult_t ncclRedOpDestroy(ncclRedOp_t op, ncclComm_t comm) {
   };
   return finish(comm, run());
 }
+TCCL_API_CATCH

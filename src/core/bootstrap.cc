@@ -1,11 +1,16 @@
 #include "core/bootstrap.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <random>
+#include <thread>
 
 #include "core/bootstrap_root.h"
 #include "core/env.h"
 #include "core/error.h"
+#include "core/job_secret.h"
 #include "core/log.h"
 
 namespace tccl {
@@ -14,11 +19,77 @@ constexpr uint64_t kIdMagic = 0x54434346554e4944ull;  // "TCCFUNID"
 // Tags at and above this are reserved for collectives of the bootstrap itself.
 constexpr uint32_t kCollTagBase = 0x80000000u;
 
-uint64_t fnv1a(const void* data, size_t n, uint64_t h = 1469598103934665603ull) {
-  auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
+bool isLoopback(const SocketAddress& a) {
+  const std::string s = a.toString();
+  return s.rfind("127.", 0) == 0 || s.rfind("[::1]", 0) == 0;
 }
+
+// Where rank 0 serves NCCL_COMM_ID: the address given, as NCCL does, when it belongs to this
+// machine; otherwise (a name that resolves elsewhere, a NAT address) that port on the
+// interface NCCL_SOCKET_IFNAME selects.
+SocketAddress rootBindAddress(const SocketAddress& given) {
+  if (isLocalAddress(given)) return given;
+  for (const Interface& itf : findInterfaces()) {
+    if (itf.address.storage.ss_family != given.storage.ss_family) continue;
+    SocketAddress a = itf.address;
+    a.setPort(given.port());
+    INFO(kLogBootstrap, "NCCL_COMM_ID=%s is not an address of this machine: the root listens on %s",
+         given.toString().c_str(), a.toString().c_str());
+    return a;
+  }
+  return given;  // listenOn will say why it cannot bind
+}
+
+// Says hello to the root and reads its answer: the address table, or why the job cannot form.
+// A root that closes the connection without a word dropped us among strangers (it holds only
+// so many connections without a header at once): say hello again.
+ncclResult_t joinRendezvous(const SocketAddress& root, const BootstrapHeader& hello,
+                            const PackedAddress& mine, Deadline deadline, double timeoutSec,
+                            const MessageReader::Check& check, MessageReader* reply) {
+  const int rank = hello.rank;
+  while (true) {
+    Fd conn;
+    if (connectTo(root, deadline, &conn) != ncclSuccess)
+      return setError(ncclSystemError,
+                      "rank %d: cannot reach the bootstrap root at %s within %.0fs "
+                      "(TCCL_BOOTSTRAP_TIMEOUT): %s",
+                      rank, root.toString().c_str(), timeoutSec, lastThreadError().c_str());
+    *reply = MessageReader(check);
+    char buf[1 << 16];
+    bool lost = sendAll(conn, &hello, sizeof(hello), deadline) != ncclSuccess ||
+                sendAll(conn, &mine, sizeof(mine), deadline) != ncclSuccess;
+    while (!lost && reply->wanted()) {
+      const size_t want = std::min(reply->wanted(), sizeof(buf));
+      if (recvAll(conn, buf, want, deadline) != ncclSuccess) {
+        if (Clock::now() >= deadline || reply->started())
+          return setError(ncclSystemError,
+                          "rank %d: the bootstrap root did not answer within %.0fs "
+                          "(TCCL_BOOTSTRAP_TIMEOUT): are all %d ranks started, with the same "
+                          "ncclUniqueId (and TCCL_JOB_SECRET)?",
+                          rank, timeoutSec, hello.nranks);
+        lost = true;
+        break;
+      }
+      reply->consume(buf, want);
+    }
+    if (!lost) break;
+    if (Clock::now() >= deadline)
+      return setError(ncclSystemError,
+                      "rank %d: the bootstrap root at %s kept closing the "
+                      "connection until the timeout (%.0fs)",
+                      rank, root.toString().c_str(), timeoutSec);
+    INFO(kLogBootstrap, "rank %d: the bootstrap root closed our connection: trying again", rank);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (const char* why = reply->rejected())
+    return setError(ncclSystemError, "rank %d: invalid reply from the bootstrap root: %s", rank,
+                    why);
+  if (reply->header().type == BootstrapMsg::kError)
+    return setError(ncclInvalidUsage, "rank %d: the bootstrap root refused the job: %.*s", rank,
+                    static_cast<int>(reply->payload().size()), reply->payload().data());
+  return ncclSuccess;
+}
+
 }  // namespace
 
 ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourCommIdEnv) {
@@ -30,8 +101,14 @@ ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourComm
     SocketAddress addr;
     TCCL_CHECK(parseSocketAddress(commId, &addr));
     content.root = packAddress(addr);
-    // Every rank computes the same id from the variable alone.
-    content.nonce = fnv1a(commId.data(), commId.size());
+    // Every rank computes the same secret from what all of them see.
+    std::string mixed;
+    content.secret = commIdJobSecret(commId, &mixed);
+    INFO(kLogBootstrap, "NCCL_COMM_ID=%s: the job secret mixes in %s%s", commId.c_str(),
+         mixed.empty() ? "nothing else" : mixed.c_str(),
+         mixed.find("TCCL_JOB_SECRET") == std::string::npos
+             ? " (no TCCL_JOB_SECRET: anyone who can reach that port can join)"
+             : "");
   } else {
     auto itfs = findInterfaces();
     if (itfs.empty())
@@ -40,9 +117,8 @@ ncclResult_t createUniqueId(ncclUniqueId* id, double timeoutSec, bool honourComm
                       envString("NCCL_SOCKET_IFNAME").c_str());
     SocketAddress addr = itfs.front().address;
     addr.setPort(0);
-    std::random_device rd;
-    content.nonce = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-    TCCL_CHECK(startBootstrapRoot(&addr, content.nonce, timeoutSec));
+    content.secret = randomJobSecret();
+    TCCL_CHECK(startBootstrapRoot(&addr, content.secret, timeoutSec));
     content.root = packAddress(addr);
   }
   memset(id, 0, sizeof(*id));
@@ -65,27 +141,25 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   std::unique_ptr<Bootstrap> bs(new Bootstrap());
   bs->rank_ = rank;
   bs->nranks_ = nranks;
-  bs->nonce_ = content.nonce;
   bs->timeoutSec_ = timeoutSec;
+  bs->helloSecret_ = content.secret;
+  bs->sendSeq_.assign(nranks, 0);
+  bs->recvSeq_.assign(nranks, 0);
   SocketAddress root = unpackAddress(content.root);
 
   if (rank == 0 && (content.flags & kIdFlagRankZeroRoot)) {
-    // Bind the port of NCCL_COMM_ID on any address: the name may not be local as written.
-    SocketAddress any;
-    any.storage.ss_family = root.storage.ss_family;
-    any.setPort(root.port());
-    TCCL_CHECK(startBootstrapRoot(&any, content.nonce, timeoutSec));
+    SocketAddress bindAddr = rootBindAddress(root);
+    TCCL_CHECK(
+        startBootstrapRoot(&bindAddr, content.secret, timeoutSec, /*lingerForLateClaims=*/true));
   }
 
   // Our own listener, on the interface that reaches the root.
   auto itfs = findInterfaces();
   SocketAddress mine;
-  bool isLoopbackRoot =
-      root.toString().rfind("127.", 0) == 0 || root.toString().rfind("[::1]", 0) == 0;
+  const bool isLoopbackRoot = isLoopback(root);
   for (const auto& itf : itfs) {
     if (itf.address.storage.ss_family != root.storage.ss_family) continue;
-    bool itfLoop = itf.address.toString().rfind("127.", 0) == 0 ||
-                   itf.address.toString().rfind("[::1]", 0) == 0;
+    const bool itfLoop = isLoopback(itf.address);
     if (itfLoop == isLoopbackRoot || mine.storage.ss_family == 0) {
       mine = itf.address;
       if (itfLoop == isLoopbackRoot) break;
@@ -93,116 +167,155 @@ ncclResult_t Bootstrap::create(const ncclUniqueId& id, int rank, int nranks, dou
   }
   if (mine.storage.ss_family == 0) mine = root;
   mine.setPort(0);
-  TCCL_CHECK(listenOn(&mine, &bs->listener_));
+  Fd listener;
+  TCCL_CHECK(listenOn(&mine, &listener));
+  bs->listenAddress_ = mine;
+  Bootstrap* self = bs.get();
+  bs->inbox_ = std::make_unique<BootstrapInbox>(
+      std::move(listener),
+      [self](const BootstrapHeader& h) { return checkP2p(h, self->jobKey_, self->nranks_); },
+      "rank " + std::to_string(rank), timeoutSec);
 
-  Deadline deadline = deadlineAfter(timeoutSec);
-  Fd conn;
-  ncclResult_t res = connectTo(root, deadline, &conn);
-  if (res != ncclSuccess)
-    return setError(ncclSystemError,
-                    "rank %d: cannot reach the bootstrap root at %s within %.0fs "
-                    "(TCCL_BOOTSTRAP_TIMEOUT): %s",
-                    rank, root.toString().c_str(), timeoutSec, lastThreadError().c_str());
   BootstrapHeader hello;
   hello.type = BootstrapMsg::kHello;
-  hello.nonce = content.nonce;
+  hello.secret = content.secret;
   hello.rank = rank;
   hello.nranks = nranks;
   hello.bytes = sizeof(PackedAddress);
-  PackedAddress myAddr = packAddress(mine);
-  TCCL_CHECK(sendAll(conn, &hello, sizeof(hello), deadline));
-  TCCL_CHECK(sendAll(conn, &myAddr, sizeof(myAddr), deadline));
-  BootstrapHeader reply;
-  res = recvAll(conn, &reply, sizeof(reply), deadline);
-  if (res != ncclSuccess)
-    return setError(
-        ncclSystemError,
-        "rank %d: the bootstrap root did not answer within %.0fs (TCCL_BOOTSTRAP_TIMEOUT): "
-        "are all %d ranks started, with the same ncclUniqueId?",
-        rank, timeoutSec, nranks);
-  if (reply.magic != kBootstrapMagic || reply.type != BootstrapMsg::kTable ||
-      reply.nonce != content.nonce || reply.nranks != nranks ||
-      reply.bytes != static_cast<uint64_t>(nranks) * sizeof(PackedAddress))
-    return setError(ncclSystemError, "rank %d: invalid reply from the bootstrap root", rank);
+  auto checkReply = [&](const BootstrapHeader& h) {
+    return checkRootReply(h, content.secret, nranks);
+  };
+  MessageReader reply(checkReply);
+  TCCL_CHECK(joinRendezvous(root, hello, packAddress(mine), deadlineAfter(timeoutSec), timeoutSec,
+                            checkReply, &reply));
+  const std::vector<char>& table = reply.payload();
+  TablePayload key;
+  memcpy(&key, table.data(), sizeof(key));
+  bs->jobKey_ = key.jobKey;
+  bs->jobHash_ = key.jobKey.word[0] ^ (key.jobKey.word[1] * 0x9e3779b97f4a7c15ull);
   bs->peers_.resize(nranks);
-  TCCL_CHECK(recvAll(conn, bs->peers_.data(), reply.bytes, deadline));
-  bs->jobHash_ = fnv1a(&reply.tag, sizeof(reply.tag), content.nonce);
+  memcpy(bs->peers_.data(), table.data() + sizeof(key), table.size() - sizeof(key));
   INFO(kLogBootstrap, "rank %d/%d bootstrap listening on %s", rank, nranks,
        mine.toString().c_str());
   *out = std::move(bs);
   return ncclSuccess;
 }
 
-ncclResult_t Bootstrap::send(int peer, uint32_t tag, const void* data, size_t bytes) {
-  if (peer < 0 || peer >= nranks_)
-    return setError(ncclInternalError, "bootstrap send to rank %d", peer);
-  Deadline deadline = deadlineAfter(timeoutSec_);
-  Fd conn;
-  TCCL_CHECK(connectTo(unpackAddress(peers_[peer]), deadline, &conn));
-  BootstrapHeader hdr;
-  hdr.type = BootstrapMsg::kP2p;
-  hdr.nonce = nonce_;
-  hdr.rank = rank_;
-  hdr.nranks = nranks_;
-  hdr.tag = tag;
-  hdr.bytes = bytes;
-  TCCL_CHECK(sendAll(conn, &hdr, sizeof(hdr), deadline));
-  if (bytes) TCCL_CHECK(sendAll(conn, data, bytes, deadline));
+ncclResult_t Bootstrap::pump(Deadline until, pollfd* extra) {
+  std::vector<BootstrapInbox::Message> got;
+  TCCL_CHECK(inbox_->pump(until, extra, &got));
+  for (BootstrapInbox::Message& m : got) {
+    const int peer = m.header.rank;
+    const uint32_t seq = m.header.seq;
+    // Each message has its own connection: put them back into the order they were sent.
+    if (seq < recvSeq_[peer] ||
+        !early_
+             .emplace(std::make_pair(peer, seq), Message{peer, m.header.tag, std::move(m.payload)})
+             .second) {
+      WARN("rank %d: dropped a repeated bootstrap message from rank %d (number %u)", rank_, peer,
+           seq);
+      continue;
+    }
+    for (auto it = early_.find({peer, recvSeq_[peer]}); it != early_.end();
+         it = early_.find({peer, recvSeq_[peer]})) {
+      unexpected_.push_back(std::move(it->second));
+      early_.erase(it);
+      ++recvSeq_[peer];
+    }
+  }
   return ncclSuccess;
 }
 
-ncclResult_t Bootstrap::acceptOne(Message* out) {
-  Deadline deadline = deadlineAfter(timeoutSec_);
-  while (true) {
-    Fd conn;
-    ncclResult_t res = acceptUntil(listener_, deadline, &conn);
-    if (res == ncclInProgress)
-      return setError(ncclRemoteError, "rank %d: bootstrap message not received within %.0fs",
-                      rank_, timeoutSec_);
-    TCCL_CHECK(res);
-    BootstrapHeader hdr;
-    if (recvAll(conn, &hdr, sizeof(hdr), deadlineAfter(5)) != ncclSuccess) continue;
-    if (hdr.magic != kBootstrapMagic || hdr.type != BootstrapMsg::kP2p || hdr.nonce != nonce_ ||
-        hdr.nranks != nranks_ || hdr.rank < 0 || hdr.rank >= nranks_ ||
-        hdr.bytes > kMaxBootstrapPayload) {
-      WARN("rank %d: rejected an invalid bootstrap connection (magic %#x, %llu bytes)", rank_,
-           hdr.magic, static_cast<unsigned long long>(hdr.bytes));
-      continue;
+ncclResult_t Bootstrap::send(int peer, uint32_t tag, const void* data, size_t bytes) {
+  if (peer < 0 || peer >= nranks_)
+    return setError(ncclInternalError, "bootstrap send to rank %d", peer);
+  if (bytes > kMaxBootstrapPayload)
+    return setError(ncclInternalError, "bootstrap message of %zu bytes", bytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Deadline deadline = deadlineAfter(timeoutSec_);
+  BootstrapHeader hdr;
+  hdr.type = BootstrapMsg::kP2p;
+  hdr.secret = jobKey_;
+  hdr.rank = rank_;
+  hdr.nranks = nranks_;
+  hdr.tag = tag;
+  hdr.seq = sendSeq_[peer];
+  hdr.bytes = bytes;
+  std::vector<char> wire(sizeof(hdr) + bytes);
+  memcpy(wire.data(), &hdr, sizeof(hdr));
+  if (bytes) memcpy(wire.data() + sizeof(hdr), data, bytes);
+  const SocketAddress addr = unpackAddress(peers_[peer]);
+
+  Fd conn;
+  bool connected = false;
+  size_t sent = 0;
+  int delayMs = 1;
+  Deadline retryAt = Clock::now();
+  int lastErr = 0;
+  while (sent < wire.size()) {
+    if (Clock::now() >= deadline)
+      return setError(ncclRemoteError,
+                      "rank %d: could not send a bootstrap message to rank %d at %s within %.0fs "
+                      "(TCCL_BOOTSTRAP_TIMEOUT)%s%s",
+                      rank_, peer, addr.toString().c_str(), timeoutSec_, lastErr ? ": " : "",
+                      lastErr ? strerror(lastErr) : "");
+    if (!conn && Clock::now() >= retryAt) {
+      TCCL_CHECK(startConnect(addr, &conn));
+      connected = false;
     }
-    out->peer = hdr.rank;
-    out->tag = hdr.tag;
-    out->data.resize(hdr.bytes);
-    if (hdr.bytes && recvAll(conn, out->data.data(), hdr.bytes, deadline) != ncclSuccess) {
-      WARN("rank %d: truncated bootstrap message from rank %d", rank_, hdr.rank);
-      continue;
+    pollfd pfd{conn.get(), POLLOUT, 0};
+    TCCL_CHECK(pump(conn ? deadline : std::min(deadline, retryAt), conn ? &pfd : nullptr));
+    if (!conn || !pfd.revents) continue;
+    if (!connected) {
+      lastErr = connectError(conn);
+      if (lastErr) {
+        if (!connectRetryable(lastErr))
+          return setError(ncclRemoteError, "rank %d: cannot connect to rank %d at %s: %s", rank_,
+                          peer, addr.toString().c_str(), strerror(lastErr));
+        conn = Fd();
+        retryAt = deadlineAfter(delayMs / 1000.0);
+        delayMs = std::min(delayMs * 2, 100);
+        continue;
+      }
+      connected = true;
     }
-    return ncclSuccess;
+    ssize_t n = ::send(conn.get(), wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      return setError(ncclRemoteError, "rank %d: bootstrap message to rank %d: %s", rank_, peer,
+                      strerror(errno));
+    }
+    sent += static_cast<size_t>(n);
   }
+  ++sendSeq_[peer];
+  return ncclSuccess;
 }
 
 ncclResult_t Bootstrap::recv(int peer, uint32_t tag, void* data, size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto deliver = [&](const Message& m) -> ncclResult_t {
-    if (m.data.size() != bytes)
-      return setError(
-          ncclInternalError,
-          "rank %d: bootstrap message from rank %d (tag %#x) has %zu bytes, expected %zu", rank_,
-          peer, tag, m.data.size(), bytes);
-    if (bytes) memcpy(data, m.data.data(), bytes);
-    return ncclSuccess;
-  };
-  for (auto it = unexpected_.begin(); it != unexpected_.end(); ++it) {
-    if (it->peer == peer && it->tag == tag) {
-      ncclResult_t res = deliver(*it);
-      unexpected_.erase(it);
-      return res;
-    }
-  }
+  const Deadline deadline = deadlineAfter(timeoutSec_);
   while (true) {
-    Message m;
-    TCCL_CHECK(acceptOne(&m));
-    if (m.peer == peer && m.tag == tag) return deliver(m);
-    unexpected_.push_back(std::move(m));
+    for (auto it = unexpected_.begin(); it != unexpected_.end(); ++it) {
+      if (it->peer != peer || it->tag != tag) continue;
+      Message m = std::move(*it);
+      unexpected_.erase(it);
+      if (m.data.size() != bytes)
+        return setError(
+            ncclInternalError,
+            "rank %d: bootstrap message from rank %d (tag %#x) has %zu bytes, expected %zu", rank_,
+            peer, tag, m.data.size(), bytes);
+      if (bytes) memcpy(data, m.data.data(), bytes);
+      return ncclSuccess;
+    }
+    if (Clock::now() >= deadline) {
+      const std::string notes = bootstrapRootNotes(helloSecret_);
+      return setError(ncclRemoteError,
+                      "rank %d: bootstrap message from rank %d (tag %#x) not received within "
+                      "%.0fs (TCCL_BOOTSTRAP_TIMEOUT)%s%s",
+                      rank_, peer, tag, timeoutSec_,
+                      notes.empty() ? "" : "; the root saw: ", notes.c_str());
+    }
+    TCCL_CHECK(pump(deadline, nullptr));
   }
 }
 

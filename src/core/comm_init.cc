@@ -151,7 +151,12 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
 }
 
 void runInit(ncclComm* comm, ncclUniqueId id) {
-  ncclResult_t res = initComm(comm, id);
+  ncclResult_t res;
+  try {  // this may run on a thread of its own, where an exception would end the program
+    res = initComm(comm, id);
+  } catch (...) {
+    res = errorFromException("ncclCommInitRank");
+  }
   if (res != ncclSuccess) comm->lastError = lastThreadError();
   comm->asyncError.store(res);
 }

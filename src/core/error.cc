@@ -2,6 +2,8 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "core/log.h"
 
@@ -23,6 +25,18 @@ ncclResult_t setError(ncclResult_t result, const char* fmt, ...) {
 
 const std::string& lastThreadError() {
   return tLastError;
+}
+
+ncclResult_t errorFromException(const char* where) {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return setError(ncclSystemError, "%s: out of memory", where);
+  } catch (const std::exception& e) {
+    return setError(ncclInternalError, "%s: unexpected exception: %s", where, e.what());
+  } catch (...) {
+    return setError(ncclInternalError, "%s: unexpected exception", where);
+  }
 }
 
 }  // namespace tccl

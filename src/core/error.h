@@ -14,6 +14,10 @@ ncclResult_t setError(ncclResult_t result, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const std::string& lastThreadError();
 
+// Inside a catch block: records the exception in flight as the error of `where` and returns
+// ncclSystemError when out of memory, ncclInternalError otherwise.
+ncclResult_t errorFromException(const char* where);
+
 }  // namespace tccl
 
 // Propagates a failing ncclResult_t.

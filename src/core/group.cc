@@ -1,6 +1,8 @@
 #include "core/group.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <vector>
@@ -139,6 +141,49 @@ void buildP2pProgram(ncclComm* comm, const std::vector<P2pTask>& tasks, Program*
   prog->spec.type = ncclUint8;
 }
 
+// Ranks of these communicators that run on this machine but are stopped (SIGSTOP, a debugger)
+// or gone: the likely reason why nothing moves.
+std::string stoppedLocalRanks(const std::vector<CommWork>& all) {
+  std::string found;
+  for (const CommWork& w : all) {
+    const RankInfo& me = w.comm->ranks[w.comm->rank];
+    for (const RankInfo& r : w.comm->ranks) {
+      if (r.rank == me.rank || r.physHostHash != me.physHostHash || r.pid <= 0) continue;
+      char path[64], stat[512] = {};
+      snprintf(path, sizeof(path), "/proc/%d/stat", r.pid);
+      FILE* f = fopen(path, "r");
+      const size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+      if (f) fclose(f);
+      const char* paren = n ? strrchr(stat, ')') : nullptr;  // "pid (name) S ..."
+      const char state = paren && paren[1] == ' ' ? paren[2] : '?';
+      std::string what = !f                             ? "has exited"
+                         : state == 'T' || state == 't' ? "is stopped"
+                         : state == 'Z'                 ? "has exited"
+                                                        : "";
+      if (!what.empty())
+        found += (found.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r.rank) +
+                 " (pid " + std::to_string(r.pid) + ") " + what;
+    }
+  }
+  return found;
+}
+
+const char* collName(CollKind kind) {
+  switch (kind) {
+    case CollKind::kAllReduce:
+      return "AllReduce";
+    case CollKind::kAllGather:
+      return "AllGather";
+    case CollKind::kReduceScatter:
+      return "ReduceScatter";
+    case CollKind::kBroadcast:
+      return "Broadcast";
+    case CollKind::kReduce:
+      return "Reduce";
+  }
+  return "collective";
+}
+
 ncclResult_t execute(std::vector<CommWork>& all) {
   TCCL_CHECK(connectP2p(all));
   std::vector<WorkQueue> queues(all.size());
@@ -165,6 +210,8 @@ ncclResult_t execute(std::vector<CommWork>& all) {
       INFO(kLogColl, "rank %d: collective %d count %zu datatype %d algo %s", comm->rank,
            static_cast<int>(t.args.kind), t.args.count, static_cast<int>(t.spec.type),
            tree ? "Tree" : "Ring");
+      prog.what = std::string(collName(t.args.kind)) + " of " + std::to_string(t.args.count) +
+                  " x " + dataTypeName(t.spec.type) + (tree ? " (Tree)" : " (Ring)");
       if (tree)
         TCCL_CHECK(buildTreeProgram(t.args, trees, chunkElems, *comm->device, &prog));
       else
@@ -195,7 +242,10 @@ ncclResult_t execute(std::vector<CommWork>& all) {
     cudaWork.push_back(std::move(w));
   }
   if (!cudaWork.empty()) TCCL_CHECK(launchCudaWork(std::move(cudaWork), policy));
-  ncclResult_t res = ptrs.empty() ? ncclSuccess : runWorkQueues(ptrs, policy);
+  // Only for the host queues, which run here: CUDA work outlives `all` on its proxy.
+  WaitPolicy hostPolicy = policy;
+  hostPolicy.diagnoseStall = [&all] { return stoppedLocalRanks(all); };
+  ncclResult_t res = ptrs.empty() ? ncclSuccess : runWorkQueues(ptrs, hostPolicy);
   if (res != ncclSuccess) {
     for (CommWork& w : all) {
       if (commUsesCuda(*w.comm)) continue;

@@ -97,7 +97,8 @@ void initLocked() {
       gLog.ownsFile = true;
     }
   }
-  gLog.initialized = true;
+  // Pairs with the acquire in ensureInit: who sees the flag sees the settings.
+  __atomic_store_n(&gLog.initialized, true, __ATOMIC_RELEASE);
 }
 
 void ensureInit() {
@@ -129,11 +130,12 @@ void resetLogging() {
 
 void logMessage(LogLevel level, uint32_t /*subsys*/, const char* file, int line, const char* fmt,
                 ...) {
-  static char host[64] = {};
-  if (!host[0]) {
-    gethostname(host, sizeof(host) - 1);
-    if (char* dot = strchr(host, '.')) *dot = '\0';
-  }
+  static const std::string host = [] {  // thread-safe initialization, once
+    char name[64] = {};
+    gethostname(name, sizeof(name) - 1);
+    if (char* dot = strchr(name, '.')) *dot = '\0';
+    return std::string(name);
+  }();
   char msg[2048];
   va_list ap;
   va_start(ap, fmt);
@@ -148,10 +150,11 @@ void logMessage(LogLevel level, uint32_t /*subsys*/, const char* file, int line,
     fprintf(gLog.file, "%s", msg);
   } else if (level == LogLevel::kTrace) {
     const char* base = strrchr(file, '/');
-    fprintf(gLog.file, "%s:%d:%ld [%d] NCCL %s %s:%d %s\n", host, getpid(), tid, tLogDevice, tag,
-            base ? base + 1 : file, line, msg);
+    fprintf(gLog.file, "%s:%d:%ld [%d] NCCL %s %s:%d %s\n", host.c_str(), getpid(), tid, tLogDevice,
+            tag, base ? base + 1 : file, line, msg);
   } else {
-    fprintf(gLog.file, "%s:%d:%ld [%d] NCCL %s %s\n", host, getpid(), tid, tLogDevice, tag, msg);
+    fprintf(gLog.file, "%s:%d:%ld [%d] NCCL %s %s\n", host.c_str(), getpid(), tid, tLogDevice, tag,
+            msg);
   }
   fflush(gLog.file);
 }

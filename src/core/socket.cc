@@ -26,6 +26,10 @@ bool cancelled() {
 }
 }  // namespace
 
+bool socketWaitCancelled() {
+  return cancelled();
+}
+
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
@@ -180,10 +184,18 @@ Deadline deadlineAfter(double seconds) {
          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-static int msLeft(Deadline deadline) {
+int pollSliceMs(Deadline deadline) {
   auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 200));
+  return left < 0 ? 0 : static_cast<int>(std::min<long long>(left + 1, 200));
+}
+
+bool isLocalAddress(const SocketAddress& addr) {
+  Fd fd(socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
+  SocketAddress probe = addr;
+  probe.setPort(0);
+  return bind(fd.get(), reinterpret_cast<const sockaddr*>(&probe.storage), probe.length()) == 0;
 }
 
 ncclResult_t listenOn(SocketAddress* addr, Fd* out) {
@@ -202,20 +214,78 @@ ncclResult_t listenOn(SocketAddress* addr, Fd* out) {
   return ncclSuccess;
 }
 
+ncclResult_t setNonBlocking(const Fd& fd, bool on) {
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) != 0)
+    return setError(ncclSystemError, "fcntl(O_NONBLOCK): %s", strerror(errno));
+  return ncclSuccess;
+}
+
+ncclResult_t startConnect(const SocketAddress& addr, Fd* out) {
+  Fd fd(socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return setError(ncclSystemError, "socket(): %s", strerror(errno));
+  int one = 1;
+  setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr.storage), addr.length()) != 0 &&
+      errno != EINPROGRESS && errno != EINTR) {
+    // Refused at once (loopback): report it through connectError like a late failure.
+    if (!connectRetryable(errno))
+      return setError(ncclSystemError, "cannot connect to %s: %s", addr.toString().c_str(),
+                      strerror(errno));
+  }
+  *out = std::move(fd);
+  return ncclSuccess;
+}
+
+int connectError(const Fd& fd) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  if (err == 0) {
+    // Writable without an error can still mean "not connected" after a reset.
+    sockaddr_storage peer{};
+    socklen_t plen = sizeof(peer);
+    if (getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) return ENOTCONN;
+  }
+  return err;
+}
+
+bool connectRetryable(int err) {
+  return err == ECONNREFUSED || err == ETIMEDOUT || err == EAGAIN || err == EINTR ||
+         err == ENETUNREACH || err == EHOSTUNREACH || err == ECONNRESET || err == ENOTCONN;
+}
+
+std::string peerName(const Fd& fd) {
+  SocketAddress a;
+  socklen_t len = sizeof(a.storage);
+  if (getpeername(fd.get(), reinterpret_cast<sockaddr*>(&a.storage), &len) != 0) return "?";
+  return a.toString();
+}
+
 ncclResult_t connectTo(const SocketAddress& addr, Deadline deadline, Fd* out) {
   int delayMs = 1;
   while (true) {
-    Fd fd(socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return setError(ncclSystemError, "socket(): %s", strerror(errno));
-    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr.storage), addr.length()) == 0) {
-      int one = 1;
-      setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Fd fd;
+    TCCL_CHECK(startConnect(addr, &fd));
+    int err = ETIMEDOUT;
+    while (true) {
+      pollfd pfd{fd.get(), POLLOUT, 0};
+      int rc = poll(&pfd, 1, pollSliceMs(deadline));
+      if (rc < 0 && errno != EINTR) return setError(ncclSystemError, "poll(): %s", strerror(errno));
+      if (rc > 0) {
+        err = connectError(fd);
+        break;
+      }
+      if (cancelled())
+        return setError(ncclRemoteError, "aborted while connecting to %s", addr.toString().c_str());
+      if (Clock::now() >= deadline) break;
+    }
+    if (err == 0) {
+      TCCL_CHECK(setNonBlocking(fd, false));
       *out = std::move(fd);
       return ncclSuccess;
     }
-    int err = errno;
-    bool retryable = err == ECONNREFUSED || err == ETIMEDOUT || err == EAGAIN || err == EINTR ||
-                     err == ENETUNREACH || err == EHOSTUNREACH || err == ECONNRESET;
+    const bool retryable = connectRetryable(err);
     if (!retryable || Clock::now() >= deadline)
       return setError(ncclSystemError, "cannot connect to %s: %s%s", addr.toString().c_str(),
                       strerror(err), retryable ? " (gave up at the timeout)" : "");
@@ -229,7 +299,7 @@ ncclResult_t connectTo(const SocketAddress& addr, Deadline deadline, Fd* out) {
 ncclResult_t acceptUntil(const Fd& listener, Deadline deadline, Fd* out) {
   while (true) {
     pollfd pfd{listener.get(), POLLIN, 0};
-    int rc = poll(&pfd, 1, msLeft(deadline));
+    int rc = poll(&pfd, 1, pollSliceMs(deadline));
     if (rc > 0) {
       int fd = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0) {
@@ -252,7 +322,7 @@ static ncclResult_t transfer(const Fd& fd, void* data, size_t bytes, Deadline de
   char* p = static_cast<char*>(data);
   while (bytes > 0) {
     pollfd pfd{fd.get(), static_cast<short>(send ? POLLOUT : POLLIN), 0};
-    int rc = poll(&pfd, 1, msLeft(deadline));
+    int rc = poll(&pfd, 1, pollSliceMs(deadline));
     if (rc < 0 && errno != EINTR) return setError(ncclSystemError, "poll(): %s", strerror(errno));
     if (rc <= 0) {
       if (cancelled())

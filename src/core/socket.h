@@ -54,16 +54,34 @@ struct Interface {
 // without it, non-loopback interfaces first and loopback last.
 std::vector<Interface> findInterfaces();
 
+// True when `addr` (its port ignored) belongs to this machine, so that it can be bound.
+bool isLocalAddress(const SocketAddress& addr);
 // Listens on `addr` (port 0: any free port); the bound address is written back.
 ncclResult_t listenOn(SocketAddress* addr, Fd* out);
-// Connects, retrying refused connections until the deadline.
+// Connects, retrying refused connections until the deadline, which bounds every attempt too
+// (a full listen backlog drops SYNs: a blocking connect would wait minutes).
 ncclResult_t connectTo(const SocketAddress& addr, Deadline deadline, Fd* out);
+
+// The non-blocking steps of connectTo, for callers that wait on other sockets meanwhile:
+// startConnect makes a non-blocking socket and starts connecting; once it polls writable,
+// connectError tells the outcome (0: connected, else an errno).
+ncclResult_t startConnect(const SocketAddress& addr, Fd* out);
+int connectError(const Fd& fd);
+// errno values after which connecting again may succeed (the listener is not up yet).
+bool connectRetryable(int err);
+ncclResult_t setNonBlocking(const Fd& fd, bool on);
+// The peer's address of a connected socket, for messages.
+std::string peerName(const Fd& fd);
 // Waits for a connection; ncclInProgress on timeout (not an error by itself).
 ncclResult_t acceptUntil(const Fd& listener, Deadline deadline, Fd* out);
 ncclResult_t sendAll(const Fd& fd, const void* data, size_t bytes, Deadline deadline);
 ncclResult_t recvAll(const Fd& fd, void* data, size_t bytes, Deadline deadline);
 
 Deadline deadlineAfter(double seconds);
+
+// Milliseconds to wait in one poll() before the deadline: at most 200, so that waits notice
+// cancellation.
+int pollSliceMs(Deadline deadline);
 
 // While set on this thread, socket waits give up (ncclRemoteError) soon after *flag turns
 // true: lets ncclCommAbort interrupt a communicator's init that waits for its peers.
@@ -77,5 +95,7 @@ class SocketCancelScope {
  private:
   const std::atomic<bool>* previous_;
 };
+// True when the SocketCancelScope of this thread was triggered.
+bool socketWaitCancelled();
 
 }  // namespace tccl

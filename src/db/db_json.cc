@@ -2,7 +2,9 @@
 // element); db_validate.cc checks meaning.
 #include "db/db_json.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <set>
@@ -10,8 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text_file.h"
 #include "db/db_validate.h"
-#include "db/text_file.h"
+#include "plan/plan.h"
 
 namespace tccl::db {
 namespace {
@@ -19,7 +22,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int kMaxDepth = 64;
-constexpr size_t kMaxFileBytes = 64u << 20;
+// No object of the format has more than a dozen keys. The cap also keeps ordered_json's
+// insertion (a linear search per key) from turning a flood of keys into a quadratic parse.
+constexpr size_t kMaxKeysPerObject = 64;
 
 struct DbError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -151,7 +156,7 @@ Channel decodeChannel(const Json& j, const std::string& path) {
 
 std::vector<Channel> decodeChannels(const Json& obj, const std::string& path) {
   const Json& arr = field(obj, path, "channels");
-  expectArray(arr, path + ".channels", 1024);
+  expectArray(arr, path + ".channels", kMaxChannels);
   std::vector<Channel> out;
   for (size_t i = 0; i < arr.size(); ++i)
     out.push_back(decodeChannel(arr[i], idx(path + ".channels", i)));
@@ -288,7 +293,7 @@ int maxNesting(std::string_view text) {
 }
 
 // Tracks the JSON path during parsing so that duplicate object keys, which nlohmann would
-// silently collapse, are reported.
+// silently collapse, are reported, and stops the parse at an object with too many keys.
 class DuplicateKeyFinder {
  public:
   bool operator()(int /*depth*/, Json::parse_event_t event, Json& parsed) {
@@ -309,6 +314,9 @@ class DuplicateKeyFinder {
           top.key = parsed.get<std::string>();
           if (!top.keys.insert(top.key).second && error.empty())
             error = path() + ": duplicate key '" + top.key + "'";
+          if (top.keys.size() > kMaxKeysPerObject)
+            fail(path(stack_.size() - 1),
+                 "object with more than " + std::to_string(kMaxKeysPerObject) + " keys");
         }
         break;
       case E::value:
@@ -329,11 +337,14 @@ class DuplicateKeyFinder {
   void bumpIndex() {
     if (!stack_.empty() && !stack_.back().isObject) ++stack_.back().index;
   }
-  std::string path() const {
+  // The path down to the object or array at `levels` deep (all of them by default).
+  std::string path(size_t levels = SIZE_MAX) const {
     std::string p;
-    for (const Level& l : stack_)
+    for (size_t i = 0; i < std::min(levels, stack_.size()); ++i) {
+      const Level& l = stack_[i];
       p += l.isObject ? (p.empty() ? "" : ".") + l.key : "[" + std::to_string(l.index) + "]";
-    return p;
+    }
+    return p.empty() ? "(document)" : p;
   }
   std::vector<Level> stack_;
 };
@@ -415,9 +426,9 @@ Json encodeNode(const NodeType& node) {
 
 LoadResult parseDatabase(std::string_view jsonText) {
   LoadResult result;
-  if (jsonText.size() > kMaxFileBytes) {
+  if (jsonText.size() > kMaxInputFileBytes) {
     result.error =
-        "malformed JSON: document larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB";
+        "malformed JSON: document larger than " + std::to_string(kMaxInputFileBytes >> 20) + " MiB";
     return result;
   }
   if (jsonText.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -432,8 +443,14 @@ LoadResult parseDatabase(std::string_view jsonText) {
   DuplicateKeyFinder dups;
   try {
     root = Json::parse(jsonText, std::ref(dups));
+  } catch (const DbError& e) {
+    result.error = e.what();
+    return result;
   } catch (const Json::exception& e) {
     result.error = "malformed JSON: " + stripNlohmannPrefix(e.what());
+    return result;
+  } catch (const std::exception& e) {  // std::bad_alloc: the caller learns, the host lives
+    result.error = std::string("cannot parse: ") + e.what();
     return result;
   }
   if (!dups.error.empty()) {
@@ -448,6 +465,8 @@ LoadResult parseDatabase(std::string_view jsonText) {
     result.error = e.what();
   } catch (const Json::exception& e) {
     result.error = stripNlohmannPrefix(e.what());
+  } catch (const std::exception& e) {
+    result.error = std::string("cannot load: ") + e.what();
   }
   return result;
 }

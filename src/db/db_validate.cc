@@ -6,6 +6,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "plan/plan.h"
+
 namespace tccl::db {
 namespace {
 
@@ -120,6 +122,12 @@ void checkChannel(const Channel& ch, const std::vector<int>& subset, const NodeS
   checkGbps(ch.gbps, path + ".gbps", true);
 }
 
+void checkChannelCount(size_t n, const std::string& path) {
+  if (n == 0) fail(path, "an entry needs at least one channel");
+  if (n > static_cast<size_t>(kMaxChannels))
+    fail(path, std::to_string(n) + " channels, at most " + std::to_string(kMaxChannels));
+}
+
 void checkSignature(const NodeSignature& sig, const std::string& path) {
   if (sig.numaCount < 1 || sig.numaCount > kMaxNumaNodes)
     fail(path + ".numaCount", "NUMA node count " + std::to_string(sig.numaCount) +
@@ -153,7 +161,7 @@ void checkNode(const NodeType& node, const std::string& path) {
     if (!intraSubsets.insert(e.gpus).second)
       fail(p + ".gpus", "duplicate intra entry for GPU subset " + listGpus(e.gpus));
     checkGbps(e.gbps, p + ".gbps", false);
-    if (e.channels.empty()) fail(p + ".channels", "an entry needs at least one channel");
+    checkChannelCount(e.channels.size(), p + ".channels");
     for (size_t c = 0; c < e.channels.size(); ++c)
       checkChannel(e.channels[c], e.gpus, sig, idx(p + ".channels", c), false);
   }
@@ -176,7 +184,7 @@ void checkNode(const NodeType& node, const std::string& path) {
       fail(p, "duplicate inter entry for GPU subset " + listGpus(e.gpus) + ", entry " +
                   describeHop(e.entry) + ", exit " + describeHop(e.exit));
     checkGbps(e.gbps, p + ".gbps", false);
-    if (e.channels.empty()) fail(p + ".channels", "an entry needs at least one channel");
+    checkChannelCount(e.channels.size(), p + ".channels");
     for (size_t c = 0; c < e.channels.size(); ++c) {
       const std::string cp = idx(p + ".channels", c);
       checkChannel(e.channels[c], e.gpus, sig, cp, true);

@@ -16,8 +16,8 @@
 
 #include <pugixml.hpp>
 
+#include "base/text_file.h"
 #include "db/db_validate.h"
-#include "db/text_file.h"
 
 #ifndef TCCL_DB_TOOL_VERSION
 #define TCCL_DB_TOOL_VERSION "unknown"
@@ -451,6 +451,8 @@ LoadResult importTcclXml(std::string_view xmlText, const std::string& nodeName,
     result.db = std::move(db);
   } catch (const ImportError& e) {
     result.error = e.what();
+  } catch (const std::exception& e) {  // std::bad_alloc: the caller learns, the host lives
+    result.error = std::string("cannot import: ") + e.what();
   }
   return result;
 }

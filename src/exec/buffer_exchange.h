@@ -28,6 +28,9 @@ class BufferExchange {
   // Phase barrier: arrive, then poll until everybody has arrived.
   virtual void arrive(uint64_t seq, int phase) = 0;
   virtual bool allArrived(uint64_t seq, int phase) = 0;
+  // For messages: the first rank that has not published `seq` (phase 0) or not arrived at
+  // `phase`; -1 when none.
+  virtual int firstMissing(uint64_t seq, int phase) = 0;
   virtual ncclResult_t checkPeers() = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "exec/direct_allreduce.h"
 
+#include <string>
+
 #include "exec/datatype.h"
 
 namespace tccl {
@@ -62,6 +64,16 @@ class DirectAllReduce final : public CustomOp {
   }
 
   ncclResult_t checkPeers() override { return exchange_.checkPeers(); }
+
+  std::string describeWait() override {
+    const int phase = state_ == State::kCollect ? 0 : state_ == State::kReduced ? 1 : 2;
+    const int r = exchange_.firstMissing(seq_, phase);
+    if (r < 0) return "direct algorithm, phase " + std::to_string(phase);
+    static const char* const kWhat[] = {"has not started it", "has not reduced its chunk",
+                                        "has not copied the result"};
+    return "rank " + std::to_string(r) + " made no progress: it " + kWhat[phase] +
+           " (direct algorithm over shared buffers)";
+  }
 
  private:
   enum class State { kPublish, kCollect, kReduced, kGathered };

@@ -3,7 +3,9 @@
 #include <sched.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "core/error.h"
 #include "transport/connection.h"
@@ -20,9 +22,16 @@ ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane
     Connection* sendConn = s.sendConn ? s.sendConn : lane.sendConn;
     const void* rx = nullptr;
     size_t rxBytes = 0;
-    if (s.recv && !(rx = recvConn->tryRecvSlot(&rxBytes))) return ncclSuccess;
+    if (s.recv && !(rx = recvConn->tryRecvSlot(&rxBytes))) {
+      lane.waiting = Lane::Wait::kRecv;
+      return ncclSuccess;
+    }
     void* tx = nullptr;
-    if (s.send && !(tx = sendConn->trySendSlot())) return ncclSuccess;
+    if (s.send && !(tx = sendConn->trySendSlot())) {
+      lane.waiting = Lane::Wait::kSend;
+      return ncclSuccess;
+    }
+    lane.waiting = Lane::Wait::kNone;
     if (s.recv && rxBytes != bytes)
       return setError(ncclInvalidUsage,
                       "rank %d: received %zu bytes (%s) where %zu were expected: the ranks called "
@@ -78,6 +87,28 @@ ncclResult_t checkPeers(const WorkQueue& q) {
   return check(q.concurrent);
 }
 
+// What a stalled queue waits for: the operation, the step and the peer that sent nothing (or
+// returned no slot).
+std::string describeStall(const WorkQueue& q) {
+  const Program* prog = q.current < q.sequential.size() ? &q.sequential[q.current] : &q.concurrent;
+  std::string what = prog->what.empty() ? "point-to-point operations" : prog->what;
+  if (prog->custom) return what + ": " + prog->custom->describeWait();
+  for (size_t l = 0; l < prog->lanes.size(); ++l) {
+    const Lane& lane = prog->lanes[l];
+    if (lane.done() || lane.waiting == Lane::Wait::kNone) continue;
+    const Step& s = lane.steps[lane.next];
+    const bool recv = lane.waiting == Lane::Wait::kRecv;
+    const Connection* c = recv ? (s.recvConn ? s.recvConn : lane.recvConn)
+                               : (s.sendConn ? s.sendConn : lane.sendConn);
+    const std::string who = c->peer() >= 0 ? "rank " + std::to_string(c->peer()) : "the peer";
+    return what + ": " + who + " made no progress: lane " + std::to_string(l) + " waits at step " +
+           std::to_string(lane.next + 1) + " of " + std::to_string(lane.steps.size()) +
+           (recv ? " for data it did not send (" : " for a slot it did not free (") +
+           c->describe() + ")";
+  }
+  return what;
+}
+
 // Stalled: spin briefly, then yield the core to other ranks, then sleep in short naps.
 void backOff(int idleRounds, double idleSec, double yieldSec) {
   if (idleRounds < 64) {
@@ -127,10 +158,21 @@ ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPoli
       lastPeerCheck = now;
       for (WorkQueue* q : queues) TCCL_CHECK(checkPeers(*q));
     }
-    if (idle > policy.timeoutSec)
-      return setError(ncclRemoteError,
-                      "rank %d: no progress for %.0f s (TCCL_TIMEOUT): a peer is stuck",
-                      queues.front()->rank, idle);
+    if (idle > policy.timeoutSec) {
+      const WorkQueue* stuck = queues.front();
+      for (const WorkQueue* q : queues) {
+        const auto& lanes = q->concurrent.lanes;
+        if (q->current < q->sequential.size() ||
+            std::any_of(lanes.begin(), lanes.end(), [](const Lane& l) { return !l.done(); })) {
+          stuck = q;
+          break;
+        }
+      }
+      std::string more = policy.diagnoseStall ? policy.diagnoseStall() : "";
+      return setError(ncclRemoteError, "rank %d: no progress for %.0f s (TCCL_TIMEOUT) in %s%s%s",
+                      stuck->rank, idle, describeStall(*stuck).c_str(), more.empty() ? "" : "; ",
+                      more.c_str());
+    }
     backOff(idleRounds++, idle, policy.yieldSec);
   }
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "device/device_backend.h"
@@ -26,6 +28,9 @@ struct WaitPolicy {
   double timeoutSec = 300;    // no progress for this long is an error
   double peerCheckSec = 0.5;  // how often to look for dead peers while stalled
   double yieldSec = 0.002;    // stalled longer than this: nap instead of yielding the core
+  // At the timeout: what else the caller knows about the stall (a stopped process...); added
+  // to the message when not empty.
+  std::function<std::string()> diagnoseStall;
 };
 
 ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPolicy& policy);

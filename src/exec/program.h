@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "device/device_backend.h"
@@ -27,10 +28,12 @@ struct Step {
 };
 
 struct Lane {
+  enum class Wait { kNone, kRecv, kSend };
   Connection* recvConn = nullptr;
   Connection* sendConn = nullptr;
   std::vector<Step> steps;
-  size_t next = 0;  // first step not yet run
+  size_t next = 0;             // first step not yet run
+  Wait waiting = Wait::kNone;  // why the next step could not run, last time it was tried
   bool done() const { return next == steps.size(); }
 };
 
@@ -42,11 +45,14 @@ class CustomOp {
   virtual ~CustomOp() = default;
   virtual ncclResult_t progress(bool* progressed, Outcome* outcome) = 0;
   virtual ncclResult_t checkPeers() = 0;
+  // For a timeout message: what it waits for ("rank 2 has not ...").
+  virtual std::string describeWait() { return "waiting for the other ranks"; }
 };
 
 // One collective (or one group's point-to-point traffic) on one communicator: lanes progress
 // independently and the program is done when all of them are.
 struct Program {
+  std::string what;  // for error messages: "AllReduce of 1024 x float (Ring)"
   ReduceSpec spec;
   size_t elemSize = 1;
   std::vector<Lane> lanes;

@@ -44,6 +44,11 @@ struct Tree {
   std::vector<std::vector<int>> children;
 };
 
+// Channels of one plan, and of one database entry. Each channel holds a FIFO per hop
+// (TCCL_CHUNK_SIZE x TCCL_FIFO_SLOTS bytes each way, 4 MiB by default), so a few dozen are
+// plenty.
+inline constexpr int kMaxChannels = 64;
+
 struct Plan {
   // "default" (plain rings), "default:nccl-2.28" (NCCL's own plan), "db:<file>[<node type>]",
   // "auto:<cache file>[<node type>]" (TCCL_DB=auto), "xml:<file>"

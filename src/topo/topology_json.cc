@@ -1,12 +1,13 @@
 // Reading and validating topology files (docs/topology-format.md).
 #include <algorithm>
-#include <fstream>
+#include <climits>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
+#include "base/text_file.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {
@@ -58,10 +59,15 @@ class ObjectReader {
     if (!v.is_boolean()) fail(at(key), "expected true or false, found " + typeName(v));
     return v.get<bool>();
   }
+  // Checked: get<int>() would wrap 4294967299 around to 3.
   int integer(const std::string& key) const {
     const json& v = field(key);
     if (!v.is_number_integer()) fail(at(key), "expected an integer, found " + typeName(v));
-    return v.get<int>();
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<uint64_t>() <= static_cast<uint64_t>(INT_MAX)
+                          : v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX;
+    if (!fits) fail(at(key), "integer " + v.dump() + " is out of range");
+    return static_cast<int>(v.get<int64_t>());
   }
   // A capacity in GB/s: must be a positive number.
   double capacity(const std::string& key) const {
@@ -364,18 +370,26 @@ Topology readTopology(const json& doc) {
 
 LoadedTopology parseTopology(std::string_view jsonText, std::string_view sourceName) {
   LoadedTopology out;
+  if (jsonText.size() > kMaxInputFileBytes) {
+    out.error = std::string(sourceName) + ": larger than " +
+                std::to_string(kMaxInputFileBytes >> 20) + " MiB";
+    return out;
+  }
   json doc;
   try {
     doc = json::parse(jsonText.begin(), jsonText.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     out.error = std::string(sourceName) + ": not valid JSON: " + e.what();
+    return out;
+  } catch (const std::exception& e) {
+    out.error = std::string(sourceName) + ": cannot parse: " + e.what();
     return out;
   }
   try {
     out.topology = readTopology(doc);
   } catch (const TopologyError& e) {
     out.error = std::string(sourceName) + ": " + e.what();
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception included
     out.error = std::string(sourceName) + ": " + e.what();
   }
   return out;
@@ -386,12 +400,10 @@ LoadedTopology parseTopology(std::string_view jsonText) {
 }
 
 LoadedTopology loadTopologyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {std::nullopt, path + ": cannot open the file"};
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text, error;
+  if (!readTextFile(path, &text, &error)) return {std::nullopt, error};
   std::string name = path.substr(path.find_last_of('/') + 1);
-  return parseTopology(text.str(), name);
+  return parseTopology(text, name);
 }
 
 }  // namespace tccl::topo

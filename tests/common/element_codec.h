@@ -149,6 +149,17 @@ inline bool isSignedType(ncclDataType_t t) {
   return t != ncclUint8 && t != ncclUint32 && t != ncclUint64;
 }
 
+// An integer product computed modulo 2^64, as the integer type `t` holds it (wrapped to its
+// width, two's complement for the signed ones).
+inline double wrapToType(uint64_t product, ncclDataType_t t) {
+  const size_t bits = dataTypeSize(t) * 8;
+  if (bits < 64) product &= (1ull << bits) - 1;
+  if (isSignedType(t) && bits < 64 && ((product >> (bits - 1)) & 1))
+    return static_cast<double>(static_cast<int64_t>(product) - (1ll << bits));
+  return isSignedType(t) ? static_cast<double>(static_cast<int64_t>(product))
+                         : static_cast<double>(product);
+}
+
 inline uint64_t hashBytes(const void* data, size_t n) {
   const unsigned char* p = static_cast<const unsigned char*>(data);
   uint64_t h = 1469598103934665603ull;

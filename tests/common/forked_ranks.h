@@ -1,9 +1,13 @@
-// Runs N ranks as forked processes that share one ncclUniqueId (made by the parent, which then
-// only waits, as NCCL allows). Each rank writes a report line to a pipe; the parent collects
-// them and the exit codes.
+// Runs N ranks as forked processes that share one ncclUniqueId. The id (and its rendezvous
+// root, a thread) is made by a helper process, so that this process never runs a thread of
+// the library when it forks: a child of a multi-threaded process may inherit a lock (malloc's,
+// the sanitizers' allocator) that some other thread held, and hang on it. Each rank writes a
+// report line to a pipe; the parent collects them and the exit codes.
 #pragma once
 
+#include <dirent.h>
 #include <nccl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,16 +26,85 @@ struct RankOutcome {
   std::string report;  // everything the rank wrote to its report fd
 };
 
+// ThreadSanitizer runs a thread of its own once the program started one; it forks safely.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int kRuntimeThreads = 1;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr int kRuntimeThreads = 1;
+#else
+inline constexpr int kRuntimeThreads = 0;
+#endif
+#else
+inline constexpr int kRuntimeThreads = 0;
+#endif
+
+// Threads of this process (1 when only the caller runs).
+inline int threadCount() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+// Makes the unique id in a forked helper that keeps its root alive until *release is closed.
+inline bool uniqueIdFromHelper(ncclUniqueId* id, pid_t* helper, int* release) {
+  int idPipe[2], holdPipe[2];
+  if (pipe(idPipe) != 0) return false;
+  if (pipe(holdPipe) != 0) {
+    close(idPipe[0]);
+    close(idPipe[1]);
+    return false;
+  }
+  fflush(stdout);
+  fflush(stderr);
+  *helper = fork();
+  if (*helper == 0) {
+    close(idPipe[0]);
+    close(holdPipe[1]);
+    ncclUniqueId made{};
+    if (ncclGetUniqueId(&made) != ncclSuccess) {
+      fprintf(stderr, "ncclGetUniqueId failed: %s\n", ncclGetLastError(nullptr));
+      _exit(1);
+    }
+    (void)!write(idPipe[1], &made, sizeof(made));
+    close(idPipe[1]);
+    char c;
+    while (read(holdPipe[0], &c, 1) > 0) {
+    }
+    _exit(0);
+  }
+  close(idPipe[1]);
+  close(holdPipe[0]);
+  const bool ok = *helper > 0 && read(idPipe[0], id, sizeof(*id)) == sizeof(*id);
+  close(idPipe[0]);
+  *release = holdPipe[1];
+  if (!ok) {
+    close(*release);
+    if (*helper > 0) waitpid(*helper, nullptr, 0);
+  }
+  return ok;
+}
+
 // body(rank, nranks, id, reportFd) returns the rank's exit code. `setup` runs in the child
-// before the body (environment tweaks).
+// before the body (environment tweaks). Returns nothing when the ranks cannot be started, or
+// when threads already run in this process (forking now would be unsafe).
 inline std::vector<RankOutcome> runForkedRanks(
     int nranks, const std::function<int(int, int, const ncclUniqueId&, int)>& body,
     const std::function<void(int)>& setup = {}, double timeoutSec = 300) {
-  ncclUniqueId id{};
-  if (ncclGetUniqueId(&id) != ncclSuccess) {
-    fprintf(stderr, "ncclGetUniqueId failed: %s\n", ncclGetLastError(nullptr));
+  if (int threads = threadCount(); threads > 1 + kRuntimeThreads) {
+    fprintf(stderr,
+            "runForkedRanks: %d threads run in this process; forking ranks now is unsafe (run "
+            "each such test in a process of its own)\n",
+            threads);
     return {};
   }
+  ncclUniqueId id{};
+  pid_t helper = -1;
+  int release = -1;
+  if (!uniqueIdFromHelper(&id, &helper, &release)) return {};
   std::vector<pid_t> pids(nranks);
   std::vector<int> fds(nranks);
   for (int r = 0; r < nranks; ++r) {
@@ -42,6 +115,7 @@ inline std::vector<RankOutcome> runForkedRanks(
     pid_t pid = fork();
     if (pid == 0) {
       close(p[0]);
+      close(release);
       if (setup) setup(r);
       int code = body(r, nranks, id, p[1]);
       close(p[1]);
@@ -63,25 +137,32 @@ inline std::vector<RankOutcome> runForkedRanks(
       close(fds[r]);
     });
   }
+  // Reap every rank as soon as it ends: a zombie still looks alive to its peers.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeoutSec);
-  for (int r = 0; r < nranks; ++r) {
+  int left = nranks;
+  while (left > 0) {
     int status = 0;
-    while (true) {
-      pid_t done = waitpid(pids[r], &status, WNOHANG);
-      if (done == pids[r]) break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        for (pid_t p : pids) kill(p, SIGKILL);
-        waitpid(pids[r], &status, 0);
-        status = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pid_t done = waitpid(-1, &status, WNOHANG);
+    for (int r = 0; r < nranks && done > 0; ++r) {
+      if (pids[r] != done) continue;
+      out[r].exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      --left;
     }
-    out[r].exitCode = status == -1        ? -2
-                      : WIFEXITED(status) ? WEXITSTATUS(status)
-                                          : 128 + WTERMSIG(status);
+    if (done > 0) continue;
+    if (std::chrono::steady_clock::now() > deadline) {
+      for (int r = 0; r < nranks; ++r) {
+        if (out[r].exitCode != -1) continue;
+        kill(pids[r], SIGKILL);
+        waitpid(pids[r], &status, 0);
+        out[r].exitCode = -2;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (auto& t : readers) t.join();
+  close(release);
+  waitpid(helper, nullptr, 0);
   return out;
 }
 

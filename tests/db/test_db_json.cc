@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "db/db_json.h"
+#include "db/db_validate.h"
 #include "db_test_util.h"
+#include "plan/plan.h"
 
 namespace tccl::db {
 namespace {
@@ -72,6 +74,33 @@ TEST(DbJson, ValidationRunsOnParse) {
   LoadResult r = parseDatabase(toJsonText(db));
   EXPECT_FALSE(r.db);
   EXPECT_EQ(r.error, "nodes[0].intra[0].channels[0].order[2]: GPU 1 visited twice");
+}
+
+// 1M keys in one object took minutes (ordered_json searches its keys linearly on every
+// insertion); the per-object cap stops the parse early with a message.
+TEST(DbJson, AMillionKeysInOneObjectAreRefusedQuickly) {
+  std::string text = "{\"format\": \"tccl-path-database\", \"version\": 1, \"junk\": {";
+  for (int i = 0; i < 1000000; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  text += "}}";
+  LoadResult r = parseDatabase(text);
+  EXPECT_FALSE(r.db);
+  EXPECT_EQ(r.error, "junk: object with more than 64 keys");
+}
+
+// tccl-db validate and the runtime's loader run the same checks: a database with more
+// channels than a plan may have passes neither.
+TEST(DbJson, ChannelLimitHoldsForValidateAndLoad) {
+  Database db = testing::sampleDatabase();
+  auto& channels = db.nodes[0].intra[0].channels;
+  while (channels.size() < static_cast<size_t>(kMaxChannels)) channels.push_back(channels[0]);
+  EXPECT_EQ(validateDatabase(db), "");
+  EXPECT_TRUE(parseDatabase(toJsonText(db)).db);
+  channels.push_back(channels[0]);
+  EXPECT_EQ(validateDatabase(db), "nodes[0].intra[0].channels: 65 channels, at most 64");
+  LoadResult r = parseDatabase(toJsonText(db));
+  EXPECT_FALSE(r.db);
+  EXPECT_NE(r.error.find("nodes[0].intra[0].channels: "), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("at most 64"), std::string::npos) << r.error;
 }
 
 TEST(DbJson, MissingFileIsAnError) {

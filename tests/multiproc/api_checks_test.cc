@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 #include <nccl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,8 +292,10 @@ TEST(Bootstrap, GarbageConnectionIsRejected) {
   EXPECT_EQ(results[1], 0);
 }
 
-TEST(Env, MalformedVariableIsAnInitError) {
-  auto out = runForkedRanks(
+// One rank whose init, after `setup`, must fail with ncclInvalidArgument (exit code 0 then);
+// its report is the error message.
+std::vector<tccl::test::RankOutcome> initRefused(const std::function<void(int)>& setup) {
+  return runForkedRanks(
       1,
       [](int rank, int n, const ncclUniqueId& id, int fd) {
         ncclComm_t comm;
@@ -297,10 +303,85 @@ TEST(Env, MalformedVariableIsAnInitError) {
         tccl::test::report(fd, ncclGetLastError(nullptr));
         return res == ncclInvalidArgument ? 0 : 1;
       },
-      [](int) { setenv("TCCL_CHUNK_SIZE", "12q", 1); });
+      setup);
+}
+
+TEST(Env, MalformedVariableIsAnInitError) {
+  auto out = initRefused([](int) { setenv("TCCL_CHUNK_SIZE", "12q", 1); });
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].exitCode, 0) << out[0].report;
   EXPECT_NE(out[0].report.find("TCCL_CHUNK_SIZE='12q'"), std::string::npos) << out[0].report;
+}
+
+// A topology file with a number no double holds: through the C API, an error that names the
+// file, never an exception that kills the host program (it did: SIGABRT).
+TEST(Files, BadTopologyIsAnErrorNotAnAbort) {
+  const std::string path = "/tmp/tccl-api-overflow-" + std::to_string(getpid()) + ".json";
+  {
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs(
+        "{\"name\": \"x\", \"cpu_model\": \"y\", \"sockets\": [{\"link_gbps\": 1}],"
+        " \"numa_nodes\": [{\"socket\": 0, \"memory_gbps\": 1e999, \"fabric_gbps\": 1}],"
+        " \"pcie\": [], \"gpus\": []}",
+        f);
+    fclose(f);
+  }
+  auto out = initRefused([&](int) { setenv("TCCL_SIM_TOPOLOGY", path.c_str(), 1); });
+  unlink(path.c_str());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].exitCode, 0) << out[0].report;
+  EXPECT_NE(out[0].report.find("TCCL_SIM_TOPOLOGY"), std::string::npos) << out[0].report;
+  EXPECT_NE(out[0].report.find("1e999"), std::string::npos) << out[0].report;
+}
+
+// Rank 1 stops (SIGSTOP) before an AllReduce: the others' TCCL_TIMEOUT error names the rank
+// each waited for, what for, and that rank 1 is stopped.
+TEST(Timeout, NamesTheRankThatMadeNoProgress) {
+  struct Shared {
+    std::atomic<int> stoppedPid{0};  // rank 1 leaves its pid here
+    std::atomic<int> failed{0};      // the last of ranks 0 and 2 to fail ends rank 1
+  };
+  auto* shared = static_cast<Shared*>(
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(shared, MAP_FAILED);
+  new (shared) Shared;
+  auto out = runForkedRanks(
+      3,
+      [shared](int rank, int n, const ncclUniqueId& id, int fd) {
+        ncclComm_t comm;
+        if (ncclCommInitRank(&comm, n, id, rank) != ncclSuccess) return 3;
+        std::vector<float> buf(1 << 16, 1.0f);
+        if (rank == 1) {
+          shared->stoppedPid.store(getpid());
+          raise(SIGSTOP);
+          return 0;
+        }
+        ncclResult_t res =
+            ncclAllReduce(buf.data(), buf.data(), buf.size(), ncclFloat, ncclSum, comm, nullptr);
+        tccl::test::report(fd, ncclGetLastError(comm));
+        if (shared->failed.fetch_add(1) == 1) kill(shared->stoppedPid.load(), SIGKILL);
+        return res == ncclRemoteError ? 0 : 1;
+      },
+      [](int) {
+        setenv("TCCL_TIMEOUT", "2", 1);
+        setenv("TCCL_DIRECT_ALLREDUCE", "0", 1);
+      },
+      60);
+  munmap(shared, sizeof(Shared));
+  ASSERT_EQ(out.size(), 3u);
+  for (int r : {0, 2}) {
+    EXPECT_EQ(out[r].exitCode, 0) << out[r].report;
+    EXPECT_NE(out[r].report.find("(TCCL_TIMEOUT) in AllReduce of 65536 x float"), std::string::npos)
+        << out[r].report;
+    // Rank 2 waits for rank 1 directly; rank 0 for rank 2, which waits for rank 1.
+    EXPECT_NE(out[r].report.find(r == 2 ? "rank 1 made no progress" : "rank 2 made no progress"),
+              std::string::npos)
+        << out[r].report;
+    EXPECT_NE(out[r].report.find(" waits at step "), std::string::npos) << out[r].report;
+    EXPECT_NE(out[r].report.find("rank 1 (pid "), std::string::npos) << out[r].report;
+    EXPECT_NE(out[r].report.find(") is stopped"), std::string::npos) << out[r].report;
+  }
 }
 
 TEST(Unsupported, ClearErrors) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/collective_kinds.h"
 #include "../common/element_codec.h"
 #include "../common/forked_ranks.h"
 
@@ -21,27 +22,10 @@ using namespace tccl::test;
 
 namespace {
 
-enum Coll {
-  kAllReduce,
-  kReduce,
-  kReduceScatter,
-  kAllGather,
-  kBroadcast,
-  kAlltoAll,
-  kGather,
-  kScatter,
-  kSendRecv,
-  kNumColls
-};
-const char* kCollNames[] = {"AllReduce", "Reduce", "ReduceScatter", "AllGather", "Broadcast",
-                            "AlltoAll",  "Gather", "Scatter",       "SendRecv"};
 enum Op { kSum, kProd, kMax, kMin, kAvg, kPreMulHost, kPreMulDevice, kNumOps };
 const char* kOpNames[] = {
     "sum", "prod", "max", "min", "avg", "premulsum(host)", "premulsum(device)"};
 
-bool isReduction(Coll c) {
-  return c == kAllReduce || c == kReduce || c == kReduceScatter;
-}
 constexpr size_t kPeriod = 61;
 
 // The input of `rank` at element i (for reductions: chosen so partial results stay exact).
@@ -94,11 +78,7 @@ double reference(const Case& c, int nranks, size_t i, bool* exact) {
       if (isInt) {
         uint64_t p = 1;  // modular, like the integer types themselves
         for (int r = 0; r < nranks; ++r) p *= static_cast<uint64_t>(static_cast<int64_t>(in[r]));
-        const size_t bits = tccl::dataTypeSize(c.type) * 8;
-        if (bits < 64) p &= (1ull << bits) - 1;
-        if (isSignedType(c.type) && bits < 64 && (p >> (bits - 1)) & 1)
-          return static_cast<double>(static_cast<int64_t>(p) - (1ll << bits));
-        return static_cast<double>(p);
+        return wrapToType(p, c.type);
       }
       for (int r = 1; r < nranks; ++r) acc *= in[r];
       break;
@@ -397,6 +377,7 @@ std::vector<Case> buildCases(int nranks, bool large) {
 }
 
 void runMatrix(int nranks, bool large) {
+  setenv("NCCL_SOCKET_IFNAME", "lo", 0);  // the ranks meet over loopback unless told otherwise
   auto out = runForkedRanks(
       nranks,
       [large](int rank, int n, const ncclUniqueId& id, int fd) {

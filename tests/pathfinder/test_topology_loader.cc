@@ -160,6 +160,38 @@ TEST(TopologyLoader, RejectsUnknownCongestionRule) {
   EXPECT_EQ(e, "bad.json: congestion_rules[0].factor: must be in (0, 1], got 1.5");
 }
 
+// Numbers nlohmann cannot hold used to escape as exceptions (and abort a program that loaded
+// the file through the C API); integers that do not fit an int used to wrap around.
+TEST(TopologyLoader, RejectsNumbersOutOfRange) {
+  json doc = json::parse(tinyTopologyJson());
+  doc["numa_nodes"][0]["memory_gbps"] = "HUGE";
+  std::string text = doc.dump();
+  text.replace(text.find("\"HUGE\""), 6, "1e999");
+  LoadedTopology loaded;
+  EXPECT_NO_THROW(loaded = parseTopology(text, "bad.json"));
+  EXPECT_FALSE(loaded.topology);
+  EXPECT_NE(loaded.error.find("bad.json: not valid JSON"), std::string::npos) << loaded.error;
+  EXPECT_NE(loaded.error.find("1e999"), std::string::npos) << loaded.error;
+  std::string e = rejection([](json& d) { d["gpus"][2]["numa"] = 4294967297ull; });
+  EXPECT_EQ(e, "bad.json: gpus[2].numa: integer 4294967297 is out of range");
+  e = rejection([](json& d) { d["numa_nodes"][1]["socket"] = -4294967296ll; });
+  EXPECT_EQ(e, "bad.json: numa_nodes[1].socket: integer -4294967296 is out of range");
+}
+
+TEST(TopologyLoader, FilesLargerThan64MiBAreRefused) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("tccl-huge-topology-" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream out(path);
+    out << "{\"name\": \"";
+  }
+  std::filesystem::resize_file(path, (64u << 20) + 16);  // a 64 MiB string, sparse on disk
+  LoadedTopology loaded = loadTopologyFile(path.string());
+  std::filesystem::remove(path);
+  EXPECT_FALSE(loaded.topology);
+  EXPECT_NE(loaded.error.find("larger than 64 MiB"), std::string::npos) << loaded.error;
+}
+
 TEST(TopologyLoader, FileErrorsNameTheFile) {
   const std::filesystem::path path = std::filesystem::temp_directory_path() /
                                      ("tccl-bad-topology-" + std::to_string(getpid()) + ".json");

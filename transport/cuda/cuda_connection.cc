@@ -167,8 +167,10 @@ class CudaConnection final : public Connection {
     return dev_.checkStream();
   }
 
+  int peer() const override { return peer_; }
+
   std::string describe() const override {
-    return std::string(isSender_ ? "send to " : "recv from ") + std::to_string(peer_) +
+    return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
            " via cuda " + describeHop(spec_.hop) + " " + seg_.name();
   }
 
@@ -263,9 +265,10 @@ ncclResult_t cudaConnectSend(Bootstrap& bootstrap, int peer, const CudaConnectio
                              CudaBackend& device, std::unique_ptr<Connection>* out) {
   TCCL_CHECK(checkSpec(spec));
   const Placement placement = placementOf(spec.hop.kind);
-  char name[64];
-  snprintf(name, sizeof(name), "/tccl-cu-%016" PRIx64 "-%08x-%d-%d", bootstrap.jobHash(), spec.tag,
+  char what[64];
+  snprintf(what, sizeof(what), "cu-%016" PRIx64 "-%08x-%d-%d", bootstrap.jobHash(), spec.tag,
            bootstrap.rank(), peer);
+  const std::string name = ownedShmName(what);
   const int numa = placement == Placement::kHost ? spec.hop.numa : -1;
   ShmSegment seg;
   TCCL_CHECK(
@@ -283,7 +286,7 @@ ncclResult_t cudaConnectSend(Bootstrap& bootstrap, int peer, const CudaConnectio
                                                std::move(reg), segDev);
   if (placement == Placement::kSenderGpu) TCCL_CHECK(conn->publishBuffer());
   ConnectMessage msg{};
-  snprintf(msg.name, sizeof(msg.name), "%s", name);
+  snprintf(msg.name, sizeof(msg.name), "%s", name.c_str());
   msg.slotBytes = spec.slotBytes;
   msg.nSlots = static_cast<uint32_t>(spec.nSlots);
   msg.placement = static_cast<uint32_t>(placement);

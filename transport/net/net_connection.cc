@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cinttypes>
@@ -143,8 +144,10 @@ class NetConnection final : public Connection {
         steps_(spec.asyncSteps),
         stepBase_(staging_.get()),
         arrivals_(std::make_unique<std::atomic<uint64_t>[]>(nSlots_)),
+        stripesSent_(std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(nSocks_))),
         sizes_(nSlots_ * static_cast<size_t>(nSocks_), 0) {
     for (uint64_t i = 0; i < nSlots_; ++i) arrivals_[i].store(0);
+    for (int i = 0; i < nSocks_; ++i) stripesSent_[i].store(0);
   }
 
   ~NetConnection() override {
@@ -161,6 +164,16 @@ class NetConnection final : public Connection {
 
   void* trySendSlot() override {
     if (sent_ - credit_.load(std::memory_order_acquire) >= nSlots_) return nullptr;
+    // The credit means every socket has sent its stripe of the slot we are about to reuse (the
+    // receiver releases a slot only once all stripes landed), but that order runs through the
+    // network, where the memory model (and ThreadSanitizer) cannot see it. The helpers publish
+    // what they sent, so that their reads of the slot happen before our writes.
+    if (sent_ >= nSlots_ && allSent_ <= sent_ - nSlots_) {
+      allSent_ = UINT64_MAX;
+      for (int i = 0; i < nSocks_; ++i)
+        allSent_ = std::min(allSent_, stripesSent_[i].load(std::memory_order_acquire));
+      if (allSent_ <= sent_ - nSlots_) return nullptr;
+    }
     return stepBase_ + (sent_ % nSlots_) * spec_.slotBytes;
   }
 
@@ -201,6 +214,8 @@ class NetConnection final : public Connection {
     std::lock_guard<std::mutex> lock(errorMutex_);
     return setError(ncclRemoteError, "%s", error_.c_str());
   }
+
+  int peer() const override { return peer_; }
 
   std::string describe() const override {
     return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
@@ -455,6 +470,7 @@ class NetConnection final : public Connection {
       if (s.done < sizeof(DataHeader) + s.hdr.length) return true;  // the socket is full
       s.done = 0;
       ++s.seq;
+      stripesSent_[s.index].store(s.seq, std::memory_order_release);
     }
     return true;
   }
@@ -588,9 +604,11 @@ class NetConnection final : public Connection {
   std::atomic<uint64_t> released_{0};                  // receiver: slots the executor has released
   std::atomic<uint64_t> creditAcked_{0};               // receiver: credits handed to the socket
   std::unique_ptr<std::atomic<uint64_t>[]> arrivals_;  // receiver: stripes landed per slot
+  std::unique_ptr<std::atomic<uint64_t>[]> stripesSent_;  // sender: slots each socket sent
   // Sender: bytes per slot. Receiver: bytes per (slot, stripe) as each header announced.
   std::vector<uint64_t> sizes_;
   uint64_t sent_ = 0, received_ = 0;  // executor thread only
+  uint64_t allSent_ = 0;              // executor thread: slots every socket has sent
 
   std::atomic<bool> stop_{false}, failed_{false};
   std::mutex errorMutex_;

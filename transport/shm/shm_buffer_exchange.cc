@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "transport/shm/shared_alloc.h"
@@ -88,6 +89,15 @@ class ShmBufferExchange final : public BufferExchange {
     return true;
   }
 
+  int firstMissing(uint64_t seq, int phase) override {
+    const uint64_t want = seq * 4 + static_cast<uint64_t>(phase);
+    for (int r = 0; r < n_; ++r)
+      if (phase == 0 ? slot(seq, r).seq.load(std::memory_order_acquire) != seq
+                     : slots_[r].phase.load(std::memory_order_acquire) < want)
+        return r;
+    return -1;
+  }
+
   ncclResult_t checkPeers() override {
     for (int r = 0; r < n_; ++r) {
       const int pid = slots_[r].pid;
@@ -142,17 +152,25 @@ class ShmBufferExchange final : public BufferExchange {
 }  // namespace
 
 ncclResult_t createShmBufferExchange(Bootstrap& bootstrap, std::unique_ptr<BufferExchange>* out) {
-  char name[64];
-  snprintf(name, sizeof(name), "/tccl-%016" PRIx64 "-xchg", bootstrap.jobHash());
   const size_t nSlots = static_cast<size_t>(kTables * bootstrap.nranks());
   const size_t bytes = sizeof(Slot) * nSlots;
+  // Rank 0 creates the segment; its name (which names rank 0's process) reaches the others
+  // through the allgather, which also waits until it exists.
+  struct Name {
+    char text[64];
+  };
+  std::vector<Name> names(bootstrap.nranks(), Name{});
   ShmSegment seg;
   if (bootstrap.rank() == 0) {
-    TCCL_CHECK(ShmSegment::create(name, bytes, -1, &seg));
+    char what[32];
+    snprintf(what, sizeof(what), "%016" PRIx64 "-xchg", bootstrap.jobHash());
+    TCCL_CHECK(ShmSegment::create(ownedShmName(what), bytes, -1, &seg));
     for (size_t i = 0; i < nSlots; ++i) new (static_cast<Slot*>(seg.data()) + i) Slot{};
+    snprintf(names[0].text, sizeof(names[0].text), "%s", seg.name().c_str());
   }
-  TCCL_CHECK(bootstrap.barrier());
-  if (bootstrap.rank() != 0) TCCL_CHECK(ShmSegment::open(name, bytes, &seg));
+  TCCL_CHECK(bootstrap.allGather(names.data(), sizeof(Name)));
+  names[0].text[sizeof(names[0].text) - 1] = '\0';
+  if (bootstrap.rank() != 0) TCCL_CHECK(ShmSegment::open(names[0].text, bytes, &seg));
   TCCL_CHECK(bootstrap.barrier());
   seg.unlink();
   *out = std::make_unique<ShmBufferExchange>(std::move(seg), bootstrap.rank(), bootstrap.nranks());

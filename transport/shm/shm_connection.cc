@@ -83,8 +83,10 @@ class ShmConnection final : public Connection {
     return ncclSuccess;
   }
 
+  int peer() const override { return peer_; }
+
   std::string describe() const override {
-    return std::string(isSender_ ? "send to " : "recv from ") + std::to_string(peer_) +
+    return std::string(isSender_ ? "send to rank " : "recv from rank ") + std::to_string(peer_) +
            " via shm " + seg_.name();
   }
 
@@ -106,9 +108,10 @@ ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionS
                             std::unique_ptr<Connection>* out) {
   if (spec.nSlots < 1 || spec.nSlots > kMaxSlots)
     return setError(ncclInternalError, "shm FIFO with %d slots (1..%d)", spec.nSlots, kMaxSlots);
-  char name[64];
-  snprintf(name, sizeof(name), "/tccl-%016" PRIx64 "-%08x-%d-%d", bootstrap.jobHash(), spec.tag,
+  char what[64];
+  snprintf(what, sizeof(what), "%016" PRIx64 "-%08x-%d-%d", bootstrap.jobHash(), spec.tag,
            bootstrap.rank(), peer);
+  const std::string name = ownedShmName(what);
   ShmSegment seg;
   TCCL_CHECK(
       ShmSegment::create(name, kDataOffset + spec.slotBytes * spec.nSlots, spec.numaNode, &seg));
@@ -118,7 +121,7 @@ ncclResult_t shmConnectSend(Bootstrap& bootstrap, int peer, const ShmConnectionS
   hdr->slotBytes = spec.slotBytes;
   hdr->senderPid = getpid();
   ConnectMessage msg{};
-  snprintf(msg.name, sizeof(msg.name), "%s", name);
+  snprintf(msg.name, sizeof(msg.name), "%s", name.c_str());
   msg.slotBytes = spec.slotBytes;
   msg.nSlots = static_cast<uint32_t>(spec.nSlots);
   TCCL_CHECK(bootstrap.send(peer, spec.tag, &msg, sizeof(msg)));

@@ -1,13 +1,19 @@
 #include "transport/shm/shm_segment.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -15,6 +21,46 @@
 #include "transport/numa_binding.h"
 
 namespace tccl {
+
+namespace {
+
+unsigned pidNamespace() {
+  struct stat st {};
+  return stat("/proc/self/ns/pid", &st) == 0 ? static_cast<unsigned>(st.st_ino) : 0;
+}
+
+}  // namespace
+
+std::string ownedShmName(const std::string& what) {
+  char prefix[48];
+  snprintf(prefix, sizeof(prefix), "/tccl-%x-%x-", pidNamespace(), static_cast<unsigned>(getpid()));
+  return prefix + what;
+}
+
+int removeStaleShmSegments() {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/dev/shm"), closedir);
+  if (!dir) return 0;
+  const unsigned ns = pidNamespace();
+  int removed = 0;
+  while (dirent* e = readdir(dir.get())) {
+    // "tccl-<ns>-<pid>-...": other names (older releases, other programs) are left alone.
+    const std::string_view name = e->d_name;
+    if (name.rfind("tccl-", 0) != 0) continue;
+    uint32_t segNs = 0, pid = 0;
+    const char* p = name.data() + 5;
+    const char* end = name.data() + name.size();
+    auto ns1 = std::from_chars(p, end, segNs, 16);
+    if (ns1.ec != std::errc() || ns1.ptr == end || *ns1.ptr != '-') continue;
+    auto pid1 = std::from_chars(ns1.ptr + 1, end, pid, 16);
+    if (pid1.ec != std::errc() || pid1.ptr == end || *pid1.ptr != '-') continue;
+    if (segNs != ns || pid == 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    if (shm_unlink((std::string("/") + e->d_name).c_str()) == 0) ++removed;
+  }
+  if (removed)
+    INFO(kLogShm, "removed %d shared-memory segments left behind by processes that died", removed);
+  return removed;
+}
 
 ShmSegment& ShmSegment::operator=(ShmSegment&& o) noexcept {
   if (this != &o) {
@@ -66,6 +112,8 @@ void bindToNuma(void* data, size_t bytes, int numaNode) {
 
 ncclResult_t ShmSegment::create(const std::string& name, size_t bytes, int numaNode,
                                 ShmSegment* out) {
+  static std::once_flag sweep;
+  std::call_once(sweep, [] { removeStaleShmSegments(); });
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) return setError(ncclSystemError, "shm_open(%s): %s", name.c_str(), strerror(errno));
   Fd guard(fd);

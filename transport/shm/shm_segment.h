@@ -8,6 +8,14 @@
 
 namespace tccl {
 
+// "/tccl-<pid namespace>-<pid>-<what>": a segment that names the process that created it, so
+// that one left behind by a creator killed before anybody unlinked it (kill -9 during init) can
+// be found and removed by the next process that creates segments.
+std::string ownedShmName(const std::string& what);
+// Unlinks this user's owned segments whose creator no longer runs (same pid namespace only);
+// returns how many.
+int removeStaleShmSegments();
+
 class ShmSegment {
  public:
   ShmSegment() = default;
@@ -17,7 +25,8 @@ class ShmSegment {
   ShmSegment& operator=(const ShmSegment&) = delete;
   ~ShmSegment();
 
-  // Creates (exclusively) and maps `bytes`; binds the pages to `numaNode` when >= 0.
+  // Creates (exclusively) and maps `bytes`; binds the pages to `numaNode` when >= 0. Name it
+  // with ownedName(). The first call of a process removes the segments of dead creators.
   static ncclResult_t create(const std::string& name, size_t bytes, int numaNode, ShmSegment* out);
   static ncclResult_t open(const std::string& name, size_t bytes, ShmSegment* out);
   // Removes the name; the mapping stays valid until every process unmaps it.
