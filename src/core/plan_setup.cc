@@ -11,7 +11,7 @@
 #include "db/db_json.h"
 #include "db/plan_from_db.h"
 #include "db/tccl_xml_import.h"
-#include "db/text_file.h"
+#include "base/text_file.h"
 #include "plan/baseline_plan.h"
 #include "search/database_cache.h"
 #include "topo/topology.h"
@@ -154,7 +154,7 @@ ncclResult_t autoDatabase(ncclComm* comm, const NodeView& node, DbChoice* choice
   } else {
     uint64_t size = 0;
     TCCL_CHECK(comm->bootstrap->recv(leader, kAutoDbSizeTag, &size, sizeof size));
-    if (size > db::kMaxDatabaseFileBytes)
+    if (size > kMaxInputFileBytes)
       return setError(ncclSystemError, "TCCL_DB=auto: rank %d announced a %llu-byte database",
                       leader, static_cast<unsigned long long>(size));
     if (size == 0) {

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "db/db_json.h"
-#include "db/text_file.h"
+#include "base/text_file.h"
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
 
@@ -124,7 +124,7 @@ AutoDatabase loadOrBuildDatabase(const topo::Topology& topo, const std::string& 
     std::error_code ec;
     if (std::filesystem::exists(out.path, ec)) {
       std::string text, error;
-      if (!db::readTextFile(out.path, &text, &error)) {
+      if (!readTextFile(out.path, &text, &error)) {
         out.warnings.push_back(error + "; searching again");
       } else {
         db::LoadResult loaded = db::parseDatabase(text);

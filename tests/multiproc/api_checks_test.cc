@@ -361,6 +361,9 @@ TEST(Timeout, NamesTheRankThatMadeNoProgress) {
             ncclAllReduce(buf.data(), buf.data(), buf.size(), ncclFloat, ncclSum, comm, nullptr);
         tccl::test::report(fd, ncclGetLastError(comm));
         if (shared->failed.fetch_add(1) == 1) kill(shared->stoppedPid.load(), SIGKILL);
+        // Neither exits before the other has failed: an exited rank 2 would turn rank 0's
+        // timeout into a "peer has exited" error.
+        for (int i = 0; i < 3000 && shared->failed.load() < 2; ++i) usleep(10000);
         return res == ncclRemoteError ? 0 : 1;
       },
       [](int) {
