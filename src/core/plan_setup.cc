@@ -4,6 +4,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/text_file.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/error.h"
@@ -11,7 +12,6 @@
 #include "db/db_json.h"
 #include "db/plan_from_db.h"
 #include "db/tccl_xml_import.h"
-#include "base/text_file.h"
 #include "plan/baseline_plan.h"
 #include "search/database_cache.h"
 #include "topo/topology.h"

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "db/db_json.h"
 #include "base/text_file.h"
+#include "db/db_json.h"
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
 
