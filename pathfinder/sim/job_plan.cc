@@ -74,7 +74,11 @@ std::string describeNodePlan(const NodePlan& plan) {
     const Hop& entry = own ? plan.channelEntry[c] : plan.entry;
     const Hop& exit = own ? plan.channelExit[c] : plan.exit;
     if (!s.empty()) s += " | ";
-    if (plan.chained) s += "[" + describeHop(entry) + "] ";
+    if (plan.chained) {
+      s += '[';
+      s += describeHop(entry);
+      s += "] ";
+    }
     for (size_t i = 0; i < ch.order.size(); ++i) {
       s += std::to_string(ch.order[i]);
       if (i < ch.hops.size()) s += " -[" + describeHop(ch.hops[i]) + "]-> ";

@@ -342,7 +342,14 @@ class DuplicateKeyFinder {
     std::string p;
     for (size_t i = 0; i < std::min(levels, stack_.size()); ++i) {
       const Level& l = stack_[i];
-      p += l.isObject ? (p.empty() ? "" : ".") + l.key : "[" + std::to_string(l.index) + "]";
+      if (!l.isObject) {
+        p += '[';
+        p += std::to_string(l.index);
+        p += ']';
+      } else {
+        if (!p.empty()) p += '.';
+        p += l.key;
+      }
     }
     return p.empty() ? "(document)" : p;
   }

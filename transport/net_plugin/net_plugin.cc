@@ -69,7 +69,10 @@ std::string ptrSupportText(int bits) {
   std::string s;
   for (auto [bit, name] : {std::pair{netabi::kPtrHost, "HOST"}, std::pair{netabi::kPtrCuda, "CUDA"},
                            std::pair{netabi::kPtrDmaBuf, "DMABUF"}})
-    if (bits & bit) s += (s.empty() ? "" : "|") + std::string(name);
+    if (bits & bit) {
+      if (!s.empty()) s += '|';
+      s += name;
+    }
   return s.empty() ? "none" : s;
 }
 
