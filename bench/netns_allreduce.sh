@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# AllReduce bus bandwidth across 2 nodes (network namespaces, one rank each) whose veth links
-# are limited to RATE with tc (default 10gbit), with tccl-perf. Side by side in the same run it
-# measures what plain TCP reaches on the same links (2 streams each way, both directions at
-# once, as an AllReduce needs), so the figures separate TCCL's overhead from the machine's. It
-# prints the first run's nccl-tests table, then per size the median over REPS runs as a
-# fraction of the link rate and of that TCP ceiling. Needs root (ip netns) and python3 (for
-# the TCP streams). Usage:
+# AllReduce across 2 nodes (network namespaces, one rank each) with tccl-perf, beside plain TCP
+# on the same links: bus bandwidth and CPU cost per byte moved, so the figures separate TCCL's
+# overhead from the machine's. Needs root (ip netns) and python3 (TCP streams, CPU accounting).
+#
 #   bench/netns_allreduce.sh [BUILD_DIR] [RATE] [tccl-perf options, default -b 64M -e 512M -f 2 -n 10 -w 3]
-# Knobs pass through the environment of this script, e.g. NCCL_SOCKET_NTHREADS=1; MTU=9000
-# gives the links jumbo frames (default 1500); REPS=3 runs (default).
+#
+# RATE: tc tbf limit of every node's link (default 10gbit, e.g. 25gbit), or "raw" for plain
+# veth without a limit (there the CPU, not the link, is the bound).
+# Every one of REPS rounds (default 3) measures, one after another:
+#   - plain TCP: each node sends 2 GB to the other over 2 sockets while receiving as much (both
+#     directions at once, as a 2-rank AllReduce loads the links); bandwidth each way, and the
+#     CPU time of both processes during the transfer (user + system, all threads);
+#   - tccl-perf over the given sizes (the nccl-tests table of the first round is printed);
+#   - the CPU cost of AllReduce at CPU_BYTES (default 256M): two tccl-perf runs without data
+#     check that differ only in their iteration count; the difference in CPU time of both rank
+#     processes over the difference in bytes moved is the cost per GB of the collective alone
+#     (no init, no buffer set-up).
+# "CPU s/GB" is CPU-seconds of both processes per GB sent by both (each GB sent is also
+# received), so TCP and TCCL are counted alike. "machine" is the same from /proc/stat: every
+# core's busy time, which adds softirq work run outside the processes and anyone else's load.
+#
+# Environment: REPS; MTU=9000 for jumbo frames (default 1500); CPU_BYTES; BASELINE=BUILD_DIR
+# runs that build's tccl-perf too, in the same rounds (before/after side by side);
+# PROFILE=FILE records rank 0 with `perf record` in one extra run at CPU_BYTES and writes the
+# top symbols to FILE (the raw data to FILE.data). NCCL_SOCKET_NTHREADS, NCCL_NSOCKS_PERTHREAD,
+# TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS and NCCL_DEBUG pass through to the ranks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -17,21 +33,54 @@ shift $(($# > 2 ? 2 : $#))
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(-b 64M -e 512M -f 2 -n 10 -w 3)
 reps=${REPS:-3}
-perf=$build/bin/tccl-perf
-[ -x "$perf" ] || { echo "no $perf: build the tccl-perf target first" >&2; exit 1; }
+cpuBytes=${CPU_BYTES:-256M}
+labels=(tccl)
+perfs=("$build/bin/tccl-perf")
+if [ -n "${BASELINE:-}" ]; then
+  labels=(baseline tccl)
+  perfs=("$BASELINE/bin/tccl-perf" "$build/bin/tccl-perf")
+fi
+for p in "${perfs[@]}"; do
+  [ -x "$p" ] || { echo "no $p: build the tccl-perf target first" >&2; exit 1; }
+done
 command -v python3 >/dev/null || { echo "python3 is needed for the TCP baseline" >&2; exit 1; }
+if [ -n "${PROFILE:-}" ]; then
+  command -v perf >/dev/null || { echo "PROFILE needs perf (Debian: linux-perf)" >&2; exit 1; }
+fi
 envs=()
 for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS NCCL_DEBUG; do
   [ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
+tcArgs=(--rate "$rate")
+[ "$rate" != raw ] || tcArgs=()
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-netns() { "$here/tests/netns/run_netns.sh" --nodes 2 --ranks-per-node 1 --rate "$rate" \
-  --mtu "${MTU:-1500}" --timeout 300 --logs "$out" "$@" >/dev/null; }
+netns() { "$here/tests/netns/run_netns.sh" --nodes 2 --ranks-per-node 1 "${tcArgs[@]}" \
+  --mtu "${MTU:-1500}" --timeout 600 --logs "$out" "$@" >/dev/null || { cat "$out"/rank*.log; exit 1; }; }
 
-# Plain TCP: each node sends 2 GB to the other over 2 sockets while receiving as much.
+# Machine-wide busy CPU seconds (user, nice, system, irq, softirq; not idle, iowait, steal).
+cat > "$out/busy.py" <<'EOF'
+import os
+def busy():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+EOF
+
+# Runs a command and prints its CPU time (all threads, user + system) and the machine's.
+cat > "$out/cpu.py" <<'EOF'
+import resource, subprocess, sys
+from busy import busy
+b = busy()
+rc = subprocess.call(sys.argv[1:])
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"CPU {ru.ru_utime + ru.ru_stime:.4f} {busy() - b:.4f}")
+sys.exit(rc)
+EOF
+
 cat > "$out/tcp.py" <<'EOF'
-import os, socket, threading, time
+import os, resource, socket, threading, time
+from busy import busy
 rank = int(os.environ["RANK"]); peer = 1 - rank
 total, nsock, chunk = 2 * 10**9, 2, 1 << 20
 listener = socket.create_server((f"10.77.0.{rank + 1}", 29600), backlog=nsock)
@@ -52,39 +101,112 @@ def recv(s):
         n = s.recv_into(buf, min(left, chunk))
         if n == 0: raise SystemExit("peer closed early")
         left -= n
-start = time.time()
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 threads = [threading.Thread(target=send, args=(s,)) for s in outs] + \
           [threading.Thread(target=recv, args=(s,)) for s in ins]
+start, c0, b0 = time.time(), cpu(), busy()
 for t in threads: t.start()
 for t in threads: t.join()
-print(f"TCP {total / (time.time() - start) / 1e9:.3f}")
+print(f"TCP {total / (time.time() - start) / 1e9:.4f} {cpu() - c0:.4f} {busy() - b0:.4f} {total}")
 EOF
-netns -- python3 "$out/tcp.py" || { cat "$out"/rank*.log; exit 1; }
-tcp=$(awk '/^TCP / { print $2 }' "$out/rank0.log")
 
+toBytes() { numfmt --from=iec "$1"; }
+cpuIters=(2 12)
 for ((k = 1; k <= reps; ++k)); do
-  netns "${envs[@]}" -- "$perf" -t all_reduce -c 1 "${sizes[@]}" || { cat "$out"/rank*.log; exit 1; }
-  [ $k -gt 1 ] || grep -v "INFO" "$out/rank0.log"
-  grep -E '^ +[0-9]+ +[0-9]+ +float' "$out/rank0.log" >> "$out/all"
+  netns -- env PYTHONPATH="$out" python3 "$out/tcp.py"
+  awk '/^TCP / { print FILENAME == ARGV[1] ? "rank0" : "rank1", $0 }' "$out/rank0.log" "$out/rank1.log" >> "$out/tcp"
+  for ((b = 0; b < ${#perfs[@]}; ++b)); do
+    netns "${envs[@]}" -- "${perfs[$b]}" -t all_reduce -c 1 "${sizes[@]}"
+    if [ $k = 1 ]; then
+      echo "== ${labels[$b]} (${perfs[$b]}), round 1:"
+      grep -v "INFO" "$out/rank0.log"
+    fi
+    grep -E '^ +[0-9]+ +[0-9]+ +float' "$out/rank0.log" | sed "s/^/${labels[$b]} /" >> "$out/all"
+    for n in "${cpuIters[@]}"; do
+      netns "${envs[@]}" -- env PYTHONPATH="$out" python3 "$out/cpu.py" "${perfs[$b]}" -t all_reduce \
+        -c 0 -w 1 -n "$n" -b "$cpuBytes" -e "$cpuBytes"
+      echo "${labels[$b]} $k $n $(awk '/^CPU / { s += $2; if (FILENAME == ARGV[1]) m = $3 } END { print s, m }' \
+        "$out/rank0.log" "$out/rank1.log")" >> "$out/cpu"
+    done
+  done
 done
-echo "plain TCP on these links, both directions at once: $tcp GB/s each way"
-echo "medians over $reps runs:"
-sort -n -k1,1 "$out/all" | awk -v rate="$rate" -v tcp="$tcp" '
-  BEGIN { r = rate; m = 1; if (r ~ /gbit$/) m = 1e9; else if (r ~ /mbit$/) m = 1e6; sub(/[a-z]+$/, "", r)
-          link = r * m / 8 / 1e9 }
-  function median(a, n,   i, j, t) {
-    for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  function flush() {
-    if (!n) return
-    o = median(oop, n); p = median(ip, n)
-    printf "%5d MiB: busbw %.2f GB/s out of place (%.0f%% of %s, %.0f%% of TCP), %.2f GB/s in place (%.0f%%, %.0f%%); runs min %.2f max %.2f\n",
-           size / 1048576, o, o / link * 100, rate, o / tcp * 100, p, p / link * 100, p / tcp * 100, lo, hi
-  }
-  $1 >= 67108864 {
-    if ($1 != size) { flush(); size = $1; n = 0; lo = 1e9; hi = 0 }
-    ++n; oop[n] = $8; ip[n] = $12
-    for (v = 8; v <= 12; v += 4) { if ($v < lo) lo = $v; if ($v > hi) hi = $v }
-  }
-  END { flush() }'
+
+if [ -n "${PROFILE:-}" ]; then
+  # Rank 0 under perf (software clock sampling works where hardware counters do not).
+  cat > "$out/prof.sh" <<EOF
+#!/usr/bin/env bash
+if [ "\$RANK" = 0 ]; then exec perf record -q -F 2000 -g -o "$PROFILE.data" -- "\$@"; fi
+exec "\$@"
+EOF
+  chmod +x "$out/prof.sh"
+  netns "${envs[@]}" -- "$out/prof.sh" "${perfs[-1]}" -t all_reduce -c 0 -w 1 -n "${cpuIters[-1]}" \
+    -b "$cpuBytes" -e "$cpuBytes"
+  {
+    echo "# perf record -F 2000 -g, rank 0 of ${perfs[-1]} -t all_reduce -n ${cpuIters[-1]} at $cpuBytes, rate $rate"
+    perf report -i "$PROFILE.data" --stdio --no-children --sort dso,sym --percent-limit 0.5 -g none 2>/dev/null |
+      grep -v '^$'
+  } > "$PROFILE"
+  echo "profile of rank 0: $PROFILE (raw: $PROFILE.data)"
+fi
+
+echo
+echo "== summary, rate $rate, MTU ${MTU:-1500}, median of $reps rounds (runs min..max)"
+awk -v reps="$reps" '
+  { bw[$1, ++n[$1]] = $3; cpu += $4; bytes += $6; if ($1 == "rank0") mach += $5 }
+  END {
+    m = n["rank0"]; for (i = 1; i <= m; ++i) v[i] = bw["rank0", i]
+    for (i = 2; i <= m; ++i) for (j = i; j > 1 && v[j - 1] > v[j]; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    med = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+    printf "plain TCP: %.3f GB/s each way (runs %.3f..%.3f); CPU %.3f s/GB (machine %.3f)\n",
+           med, v[1], v[m], cpu / (bytes / 1e9), mach / (bytes / 1e9)
+    print med > tcpbw; print cpu / (bytes / 1e9) > tcpcpu
+  }' tcpbw="$out/tcpbw" tcpcpu="$out/tcpcpu" "$out/tcp"
+tcp=$(cat "$out/tcpbw")
+tcpCpu=$(cat "$out/tcpcpu")
+for label in "${labels[@]}"; do
+  awk -v l="$label" '$1 == l' "$out/all" | cut -d' ' -f2- | sort -s -n -k1,1 |
+    awk -v rate="$rate" -v tcp="$tcp" -v label="$label" '
+    BEGIN { r = rate; m = 1; link = 0
+            if (r ~ /gbit$/) m = 1e9; else if (r ~ /mbit$/) m = 1e6
+            if (r != "raw") { sub(/[a-z]+$/, "", r); link = r * m / 8 / 1e9 } }
+    function median(a, n,   i, j, t) {
+      for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function ofLink(x) { return link ? sprintf(" %3.0f%% of %s,", x / link * 100, rate) : "" }
+    function flush() {
+      if (!n) return
+      o = median(oop, n); p = median(ip, n)
+      printf "%-8s %4d MiB: busbw out of place %.2f GB/s (%s %3.0f%% of TCP), in place %.2f GB/s (%s %3.0f%% of TCP); runs %.2f..%.2f\n",
+             label, size / 1048576, o, ofLink(o), o / tcp * 100, p, ofLink(p), p / tcp * 100, lo, hi
+    }
+    $1 >= 67108864 {
+      if ($1 != size) { flush(); size = $1; n = 0; lo = 1e9; hi = 0 }
+      ++n; oop[n] = $8; ip[n] = $12
+      for (v = 8; v <= 12; v += 4) { if ($v < lo) lo = $v; if ($v > hi) hi = $v }
+    }
+    END { flush() }'
+done
+# Per round: (CPU at 12 iterations - CPU at 2) / (10 iterations x 2 calls x CPU_BYTES x 2 ranks).
+bytesPerIter=$((2 * 2 * $(toBytes "$cpuBytes")))
+for label in "${labels[@]}"; do
+  awk -v l="$label" -v per="$bytesPerIter" -v tcpCpu="$tcpCpu" -v size="$cpuBytes" '
+    $1 == l { c[$2, $3] = $4; mc[$2, $3] = $5; iters[$3] = 1; rounds[$2] = 1 }
+    function median(a, n,   i, j, t) {
+      for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+      lo = 1e9; hi = 0; for (i in iters) { if (i + 0 < lo) lo = i + 0; if (i + 0 > hi) hi = i + 0 }
+      gb = (hi - lo) * per / 1e9
+      runs = ""
+      for (r in rounds) {
+        ++n; v[n] = (c[r, hi] - c[r, lo]) / gb; w[n] = (mc[r, hi] - mc[r, lo]) / gb
+        runs = runs sprintf(" %.3f", v[n])
+      }
+      x = median(v, n); y = median(w, n)
+      printf "%-8s CPU at %s: %.3f s/GB (%.2fx TCP; machine %.3f); runs%s\n", l, size, x, x / tcpCpu, y, runs
+    }' "$out/cpu"
+done

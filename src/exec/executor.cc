@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -13,9 +14,55 @@
 namespace tccl {
 namespace {
 
-ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane, int rank,
+constexpr size_t kPostScanSteps = 64;  // how far ahead receive destinations are posted
+
+// The step changes the data on its way through (PreMulSum scaling, integer Avg division).
+bool transforms(const ReduceSpec& spec, const Step& s) {
+  return (s.scaleLocal && spec.kind == ReduceKind::kPreMulSum) || (s.finalize && spec.divisor > 1);
+}
+
+// A step that only copies what it receives into its output can have it land there.
+bool landsInOutput(const ReduceSpec& spec, const Step& s) {
+  return s.recv && s.out && !s.local && !transforms(spec, s);
+}
+
+// Tells the receiving connections where the coming slots of such steps belong, as far ahead
+// as each connection takes them (once per step of progress).
+void postReceives(const Program& prog, Lane& lane) {
+  if (lane.postedAt == lane.next) return;
+  lane.postedAt = lane.next;
+  struct Ahead {
+    Connection* conn;
+    size_t slots;  // receive steps on conn between lane.next and the step scanned
+    bool stop;
+  };
+  std::array<Ahead, 4> ahead{};
+  size_t nConns = 0, nStopped = 0;
+  const size_t end = std::min(lane.steps.size(), lane.next + kPostScanSteps);
+  for (size_t i = lane.next; i < end && (nConns == 0 || nStopped < nConns); ++i) {
+    const Step& s = lane.steps[i];
+    if (!s.recv) continue;
+    Connection* c = s.recvConn ? s.recvConn : lane.recvConn;
+    Ahead* a = std::find_if(ahead.begin(), ahead.begin() + nConns,
+                            [c](const Ahead& x) { return x.conn == c; });
+    if (a == ahead.begin() + nConns) {
+      if (nConns == ahead.size()) break;
+      *a = Ahead{c, 0, false};
+      ++nConns;
+    }
+    if (a->stop) continue;
+    if (landsInOutput(prog.spec, s) && !c->postRecv(a->slots, s.out, s.count * prog.elemSize)) {
+      a->stop = true;
+      ++nStopped;
+    }
+    ++a->slots;
+  }
+}
+
+ncclResult_t progressLane(DeviceBackend& device, Program& prog, Lane& lane, int rank,
                           bool* progressed) {
   while (!lane.done()) {
+    postReceives(prog, lane);
     const Step& s = lane.steps[lane.next];
     const size_t bytes = s.count * prog.elemSize;
     Connection* recvConn = s.recvConn ? s.recvConn : lane.recvConn;
@@ -40,10 +87,28 @@ ncclResult_t progressLane(DeviceBackend& device, const Program& prog, Lane& lane
     if (s.send && bytes > sendConn->slotBytes())
       return setError(ncclInternalError, "step of %zu bytes exceeds the %zu-byte slot", bytes,
                       sendConn->slotBytes());
-    DataStep d{s.local, rx, s.out, tx, s.count, s.scaleLocal, s.finalize,
-               (s.send && sendConn->copyEngine()) || (s.recv && recvConn->copyEngine())};
-    TCCL_CHECK(device.run(prog.spec, d));
-    if (s.send) sendConn->commitSend(bytes);
+    // Zero-copy where the connections allow: the result goes out from the output buffer (or
+    // the input, when the step only forwards it), and what landed in place needs no copy.
+    const void* source = nullptr;
+    if (s.send && sendConn->sendsFromCaller()) {
+      if (s.out)
+        source = s.out;
+      else if (s.local && !s.recv && !transforms(prog.spec, s))
+        source = s.local;
+    }
+    const bool copyEngine =
+        (s.send && sendConn->copyEngine()) || (s.recv && recvConn->copyEngine());
+    DataStep d{s.local, rx, s.out, tx, s.count, s.scaleLocal, s.finalize, copyEngine};
+    if (source) d.out1 = nullptr;
+    if (s.recv && rx == s.out) d.out0 = nullptr;  // it landed there
+    if (d.out0 || d.out1) TCCL_CHECK(device.run(prog.spec, d));
+    if (source) {
+      sendConn->commitSendFrom(source, bytes);
+      auto& list = prog.sendsFromCaller;
+      if (std::find(list.begin(), list.end(), sendConn) == list.end()) list.push_back(sendConn);
+    } else if (s.send) {
+      sendConn->commitSend(bytes);
+    }
     if (s.recv) recvConn->releaseRecv();
     ++lane.next;
     *progressed = true;
@@ -68,12 +133,20 @@ ncclResult_t progressProgram(DeviceBackend& device, Program& prog, int rank, boo
     TCCL_CHECK(progressLane(device, prog, lane, rank, progressed));
     *done = *done && lane.done();
   }
+  if (!*done) return ncclSuccess;
+  // The caller gets its buffers back only once no connection reads them any more.
+  auto& list = prog.sendsFromCaller;
+  list.erase(
+      std::remove_if(list.begin(), list.end(), [](Connection* c) { return !c->sendsInFlight(); }),
+      list.end());
+  *done = list.empty();
   return ncclSuccess;
 }
 
 ncclResult_t checkPeers(const WorkQueue& q) {
   auto check = [](const Program& prog) -> ncclResult_t {
     if (prog.custom) return prog.custom->checkPeers();
+    for (Connection* c : prog.sendsFromCaller) TCCL_CHECK(c->checkPeer());
     for (const Lane& lane : prog.lanes) {
       if (lane.done()) continue;
       const Step& s = lane.steps[lane.next];
@@ -123,9 +196,32 @@ void backOff(int idleRounds, double idleSec, double yieldSec) {
   }
 }
 
-}  // namespace
+// After a failure, the connections of the unfinished programs stop touching the caller's
+// buffers (posted receives, sends from caller memory) before the call returns.
+void abandonPrograms(const std::vector<WorkQueue*>& queues) {
+  std::vector<Connection*> conns;
+  auto add = [&conns](Connection* c) {
+    if (c && std::find(conns.begin(), conns.end(), c) == conns.end()) conns.push_back(c);
+  };
+  auto collect = [&](const Program& prog) {
+    for (Connection* c : prog.sendsFromCaller) add(c);
+    for (const Lane& lane : prog.lanes) {
+      add(lane.recvConn);
+      add(lane.sendConn);
+      for (size_t i = lane.next; i < lane.steps.size(); ++i) {
+        add(lane.steps[i].recvConn);
+        add(lane.steps[i].sendConn);
+      }
+    }
+  };
+  for (const WorkQueue* q : queues) {
+    if (q->current < q->sequential.size()) collect(q->sequential[q->current]);
+    collect(q->concurrent);
+  }
+  for (Connection* c : conns) c->abandon();
+}
 
-ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPolicy& policy) {
+ncclResult_t runUntilDone(const std::vector<WorkQueue*>& queues, const WaitPolicy& policy) {
   using Clock = std::chrono::steady_clock;
   auto lastProgress = Clock::now();
   auto lastPeerCheck = lastProgress;
@@ -175,6 +271,14 @@ ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPoli
     }
     backOff(idleRounds++, idle, policy.yieldSec);
   }
+}
+
+}  // namespace
+
+ncclResult_t runWorkQueues(const std::vector<WorkQueue*>& queues, const WaitPolicy& policy) {
+  ncclResult_t res = runUntilDone(queues, policy);
+  if (res != ncclSuccess) abandonPrograms(queues);
+  return res;
 }
 
 }  // namespace tccl

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct Step {
   Connection* sendConn = nullptr;
 };
 
+// A connection serves at most one lane of the programs that run at once: the executor counts a
+// lane's own receive steps to post where the coming slots belong.
 struct Lane {
   enum class Wait { kNone, kRecv, kSend };
   Connection* recvConn = nullptr;
@@ -34,6 +37,7 @@ struct Lane {
   std::vector<Step> steps;
   size_t next = 0;             // first step not yet run
   Wait waiting = Wait::kNone;  // why the next step could not run, last time it was tried
+  size_t postedAt = SIZE_MAX;  // `next` when receive destinations were last posted
   bool done() const { return next == steps.size(); }
 };
 
@@ -59,6 +63,9 @@ struct Program {
   std::unique_ptr<CustomOp> custom;  // runs first when set
   std::shared_ptr<void> scratch;     // partial results the steps point into (tree reductions)
   std::vector<std::shared_ptr<void>> keepAlive;  // other memory the steps point into
+  // Connections that still read the caller's buffers (Connection::commitSendFrom): the
+  // program is done only once they have let go.
+  std::vector<Connection*> sendsFromCaller;
 };
 
 }  // namespace tccl

@@ -384,6 +384,11 @@ void runMatrix(int nranks, bool large) {
         RankContext ctx{rank, n, fd, nullptr, 0, 0, {}, {}};
         const char* memalloc = getenv("TCCL_MATRIX_MEMALLOC");
         ctx.sendBuf.shared = ctx.recvBuf.shared = memalloc && *memalloc == '1';
+        // Every rank a node of its own: all hops go through the socket transport.
+        const std::string net = getenv("TCCL_MATRIX_NET") ? getenv("TCCL_MATRIX_NET") : "";
+        if (net == "1" || net == "ring")
+          setenv("NCCL_HOSTID", ("matrix-node" + std::to_string(rank)).c_str(), 1);
+        if (net == "ring") setenv("NCCL_ALGO", "ring", 1);
         if (ncclCommInitRank(&ctx.comm, n, id, rank) != ncclSuccess) {
           report(fd, std::string("FAIL init: ") + ncclGetLastError(nullptr));
           return 1;

@@ -13,14 +13,13 @@
 #include <thread>
 
 #include "common/forked_ranks.h"
+#include "common/rank_checks.h"
 #include "core/bootstrap.h"
 #include "core/error.h"
 #include "transport/net/net_connection.h"
 
 namespace tccl {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 class HeldSteps final : public AsyncSteps {
  public:
@@ -65,24 +64,7 @@ class HeldSteps final : public AsyncSteps {
 constexpr size_t kSlotBytes = 4096;
 constexpr uint32_t kSignalTag = 0x77;
 
-// Polls `f` until it returns non-null or `sec` pass.
-template <typename F>
-auto pollFor(double sec, F f) -> decltype(f()) {
-  const auto end = Clock::now() + std::chrono::duration<double>(sec);
-  while (true) {
-    auto p = f();
-    if (p || Clock::now() > end) return p;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-}
-
-#define REQUIRE(cond, what)             \
-  do {                                  \
-    if (!(cond)) {                      \
-      report(std::string(what) + "\n"); \
-      return 1;                         \
-    }                                   \
-  } while (0)
+using test::pollFor;
 
 int rankBody(int rank, int nranks, const ncclUniqueId& id, int fd) {
   auto report = [fd](const std::string& s) { (void)!write(fd, s.data(), s.size()); };

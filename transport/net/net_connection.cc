@@ -37,6 +37,7 @@ constexpr int kMaxSlots = 64;
 constexpr int kMaxSockets = 64;
 constexpr int kPollMs = 100;  // helpers look at the stop flag at least this often
 constexpr double kHelloTimeoutSec = 5;
+constexpr uint64_t kLowWaterBytes = 256 << 10;  // see setLowWater
 
 // Bootstrap message, sender -> receiver: where to connect.
 struct AddressMessage {
@@ -124,7 +125,10 @@ struct Sock {
   size_t done = 0;   // bytes of the current header + stripe already moved
   DataHeader hdr{};
   bool haveHeader = false;  // receiver: hdr is complete and checked
-  Credit credit{};          // socket 0: credit being written (receiver) or read (sender)
+  char* landing = nullptr;  // receiver: where the current slot lands (staging or caller memory)
+  bool intoCaller = false;
+  int lowWater = 1;  // receiver: SO_RCVLOWAT as last set
+  Credit credit{};   // socket 0: credit being written (receiver) or read (sender)
   size_t creditDone = 0;
   uint64_t creditSent = 0;
 };
@@ -144,15 +148,25 @@ class NetConnection final : public Connection {
         steps_(spec.asyncSteps),
         stepBase_(staging_.get()),
         arrivals_(std::make_unique<std::atomic<uint64_t>[]>(nSlots_)),
+        landing_(std::make_unique<std::atomic<int>[]>(nSlots_)),
+        posted_(nSlots_),
+        sources_(nSlots_, nullptr),
         stripesSent_(std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(nSocks_))),
         sizes_(nSlots_ * static_cast<size_t>(nSocks_), 0) {
-    for (uint64_t i = 0; i < nSlots_; ++i) arrivals_[i].store(0);
+    for (uint64_t i = 0; i < nSlots_; ++i) {
+      arrivals_[i].store(0);
+      landing_[i].store(kOpen);
+    }
     for (int i = 0; i < nSocks_; ++i) stripesSent_[i].store(0);
   }
 
   ~NetConnection() override {
     // Publications still queued behind device steps refer to this object.
     if (steps_) steps_->drain();
+    const uint64_t slots = isSender_ ? sent_ : received_;
+    if (slots > 0)
+      INFO(kLogNet, "rank %d: %s: %" PRIu64 " slots, %" PRIu64 " %s", self_, describe().c_str(),
+           slots, zeroCopySlots_, isSender_ ? "sent from caller memory" : "landed in place");
     if (!workers_.empty() && !(spec_.abortFlag && spec_.abortFlag->load())) flush();
     stop_.store(true);
     for (auto& w : workers_) wake(*w);
@@ -178,6 +192,7 @@ class NetConnection final : public Connection {
   }
 
   void commitSend(size_t bytes) override {
+    sources_[sent_ % nSlots_] = nullptr;
     sizes_[sent_ % nSlots_] = bytes;
     const uint64_t committed = ++sent_;
     publish([this, committed] {
@@ -197,15 +212,62 @@ class NetConnection final : public Connection {
         return nullptr;
       }
     *bytes = sizes[0];
+    if (landing_[slot].load(std::memory_order_acquire) == kDirect) return posted_[slot].dest;
     return stepBase_ + slot * spec_.slotBytes;
   }
 
   void releaseRecv() override {
+    // Before the credit can bring the slot's next use.
+    if (landing_[received_ % nSlots_].exchange(kOpen, std::memory_order_relaxed) == kDirect)
+      ++zeroCopySlots_;
     const uint64_t released = ++received_;
     publish([this, released] {
       released_.store(released, std::memory_order_release);
       if (!workers_.empty()) wake(*workers_.front());  // socket 0 carries the credits
     });
+  }
+
+  // Zero-copy needs host memory on both ends: not with device-staged slots.
+  bool sendsFromCaller() const override {
+    return isSender_ && !steps_ && !abandoned_.load(std::memory_order_relaxed);
+  }
+
+  void commitSendFrom(const void* src, size_t bytes) override {
+    sources_[sent_ % nSlots_] = static_cast<const char*>(src);
+    sizes_[sent_ % nSlots_] = bytes;
+    const uint64_t committed = ++sent_;
+    lastFromCaller_ = committed;
+    ++zeroCopySlots_;
+    head_.store(committed, std::memory_order_release);
+    for (auto& w : workers_) wake(*w);
+  }
+
+  bool sendsInFlight() const override {
+    for (int i = 0; i < nSocks_ && lastFromCaller_ > 0; ++i)
+      if (stripesSent_[i].load(std::memory_order_acquire) < lastFromCaller_) return true;
+    return false;
+  }
+
+  bool postRecv(size_t ahead, void* dest, size_t bytes) override {
+    if (isSender_ || steps_ || ahead >= nSlots_ || abandoned_.load(std::memory_order_relaxed))
+      return false;
+    const uint64_t slot = (received_ + ahead) % nSlots_;
+    // Open: no stripe of that slot has arrived yet; the helpers see the destination only
+    // through the exchange, so a post that loses the race leaves the slot in staging.
+    if (landing_[slot].load(std::memory_order_acquire) != kOpen) return true;
+    posted_[slot] = Posted{static_cast<char*>(dest), bytes};
+    int open = kOpen;
+    landing_[slot].compare_exchange_strong(open, kDirect, std::memory_order_acq_rel);
+    return true;
+  }
+
+  void abandon() override {
+    abandoned_.store(true);
+    while (inCallerMemory_.load() > 0) std::this_thread::yield();
+    bool pending = sendsInFlight();
+    for (uint64_t i = 0; i < nSlots_ && !isSender_; ++i)
+      pending = pending || landing_[i].load() == kDirect;
+    if (pending) fail(-1, "(the operation was abandoned while this hop held its buffers)");
   }
 
   ncclResult_t checkPeer() override {
@@ -381,6 +443,16 @@ class NetConnection final : public Connection {
     INFO(kLogNet, "%s", error_.c_str());
   }
 
+  // Helpers touch caller memory only inside enter/leave, and not at all once abandon() ran.
+  bool enterCallerMemory() {
+    inCallerMemory_.fetch_add(1);
+    if (!abandoned_.load()) return true;
+    inCallerMemory_.fetch_sub(1);
+    fail(-1, "(the operation using this hop was abandoned)");
+    return false;
+  }
+  void leaveCallerMemory() { inCallerMemory_.fetch_sub(1); }
+
   bool lost(const Sock& s, int err) {
     if (err == 0)
       fail(s.index, "closed the connection (exited or aborted)");
@@ -450,18 +522,22 @@ class NetConnection final : public Connection {
                      hi = stripeBegin(bytes, s.index + 1, nSocks_);
         s.hdr = DataHeader{kDataMagic, static_cast<uint32_t>(s.index), s.seq, bytes, lo, hi - lo};
       }
-      char* payload = staging_.get() + (s.seq % nSlots_) * spec_.slotBytes + s.hdr.offset;
+      const char* source = sources_[s.seq % nSlots_];
+      const char* payload =
+          (source ? source : staging_.get() + (s.seq % nSlots_) * spec_.slotBytes) + s.hdr.offset;
       iovec iov[2];
       int niov = 0;
       if (s.done < sizeof(DataHeader))
         iov[niov++] = {reinterpret_cast<char*>(&s.hdr) + s.done, sizeof(DataHeader) - s.done};
       const size_t payloadDone = s.done > sizeof(DataHeader) ? s.done - sizeof(DataHeader) : 0;
       if (s.hdr.length > payloadDone)
-        iov[niov++] = {payload + payloadDone, s.hdr.length - payloadDone};
+        iov[niov++] = {const_cast<char*>(payload) + payloadDone, s.hdr.length - payloadDone};
       msghdr mh{};
       mh.msg_iov = iov;
       mh.msg_iovlen = static_cast<size_t>(niov);
+      if (source && !enterCallerMemory()) return false;
       ssize_t n = sendmsg(s.fd.get(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (source) leaveCallerMemory();
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
         return lost(s, errno);
@@ -524,26 +600,61 @@ class NetConnection final : public Connection {
     return false;
   }
 
+  // The first stripe of a slot to arrive settles where the slot lands: where the executor posted
+  // it if it did so in time and for this size, otherwise in staging. A size that differs from
+  // the posted one is a mismatch of operations, which the executor reports from staging.
+  void chooseLanding(Sock& s) {
+    const uint64_t slot = s.seq % nSlots_;
+    int state = landing_[slot].load(std::memory_order_acquire);
+    if (state == kOpen &&
+        landing_[slot].compare_exchange_strong(state, kStaged, std::memory_order_acq_rel))
+      state = kStaged;
+    if (state == kDirect && posted_[slot].bytes != s.hdr.slotBytes &&
+        landing_[slot].compare_exchange_strong(state, kStaged, std::memory_order_acq_rel))
+      state = kStaged;
+    s.intoCaller = state == kDirect;
+    s.landing = s.intoCaller ? posted_[slot].dest : staging_.get() + slot * spec_.slotBytes;
+  }
+
+  // Poll reports the socket readable only once the rest of the stripe, up to kLowWaterBytes, is
+  // in (any byte while a header is awaited): fewer, larger reads, and fewer wake-ups.
+  bool setLowWater(Sock& s) {
+    const int want = s.haveHeader && s.hdr.length > s.done
+                         ? static_cast<int>(std::min(s.hdr.length - s.done, kLowWaterBytes))
+                         : 1;
+    if (want == s.lowWater) return true;
+    if (setsockopt(s.fd.get(), SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) != 0) {
+      fail(s.index, "cannot be tuned: setsockopt(SO_RCVLOWAT): %s", strerror(errno));
+      return false;
+    }
+    s.lowWater = want;
+    return true;
+  }
+
   bool receiverIo(Sock& s, short revents) {
     if (revents & POLLIN) {
       // Bounded: the sender cannot run more than nSlots ahead of our credits.
       for (int round = 0; round < 4 * kMaxSlots; ++round) {
         if (!s.haveHeader || s.done < s.hdr.length) {
-          char* dest = s.haveHeader ? staging_.get() + (s.seq % nSlots_) * spec_.slotBytes +
-                                          s.hdr.offset + s.done
+          char* dest = s.haveHeader ? s.landing + s.hdr.offset + s.done
                                     : reinterpret_cast<char*>(&s.hdr) + s.done;
           const size_t want = s.haveHeader ? s.hdr.length - s.done : sizeof(DataHeader) - s.done;
+          const bool caller = s.haveHeader && s.intoCaller;
+          if (caller && !enterCallerMemory()) return false;
           ssize_t n = recv(s.fd.get(), dest, want, MSG_DONTWAIT);
+          if (caller) leaveCallerMemory();
           if (n == 0) return lost(s, 0);
           if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             return lost(s, errno);
           }
           s.done += static_cast<size_t>(n);
+          if (static_cast<size_t>(n) < want) break;  // drained: poll says when more is in
         }
         if (!s.haveHeader) {
           if (s.done < sizeof(DataHeader)) continue;
           if (!checkHeader(s)) return false;
+          chooseLanding(s);
           s.haveHeader = true;
           s.done = 0;
         }
@@ -557,6 +668,7 @@ class NetConnection final : public Connection {
           s.haveHeader = false;
         }
       }
+      if (!setLowWater(s)) return false;
     } else if (revents & (POLLERR | POLLHUP)) {
       return lost(s, ECONNRESET);
     }
@@ -604,11 +716,24 @@ class NetConnection final : public Connection {
   std::atomic<uint64_t> released_{0};                  // receiver: slots the executor has released
   std::atomic<uint64_t> creditAcked_{0};               // receiver: credits handed to the socket
   std::unique_ptr<std::atomic<uint64_t>[]> arrivals_;  // receiver: stripes landed per slot
+  // Receiver, per slot: where it lands (kOpen until the executor posts it or a stripe arrives).
+  enum Landing : int { kOpen, kStaged, kDirect };
+  struct Posted {
+    char* dest = nullptr;
+    size_t bytes = 0;
+  };
+  std::unique_ptr<std::atomic<int>[]> landing_;
+  std::vector<Posted> posted_;        // receiver: valid while landing_ is kDirect
+  std::vector<const char*> sources_;  // sender: caller memory of a slot, or nullptr (staging)
   std::unique_ptr<std::atomic<uint64_t>[]> stripesSent_;  // sender: slots each socket sent
   // Sender: bytes per slot. Receiver: bytes per (slot, stripe) as each header announced.
   std::vector<uint64_t> sizes_;
   uint64_t sent_ = 0, received_ = 0;  // executor thread only
   uint64_t allSent_ = 0;              // executor thread: slots every socket has sent
+  uint64_t lastFromCaller_ = 0;       // sender: 1 + the last slot committed from caller memory
+  uint64_t zeroCopySlots_ = 0;        // slots that skipped the staging buffer
+  std::atomic<bool> abandoned_{false};
+  std::atomic<int> inCallerMemory_{0};  // helpers inside a system call on caller memory
 
   std::atomic<bool> stop_{false}, failed_{false};
   std::mutex errorMutex_;
