@@ -7,6 +7,8 @@ namespace {
 
 // Byte-addressed view of a user buffer.
 struct Buf {
+  Buf(const void* buffer, size_t elementSize)
+      : base(static_cast<const char*>(buffer)), elemSize(elementSize) {}
   const char* base;
   size_t elemSize;
   const char* at(size_t elem) const { return base ? base + elem * elemSize : nullptr; }
@@ -25,8 +27,7 @@ void addStep(Lane& lane, Step s) {
 void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
   if (n == 1) {
     addStep(lane, {in.at(lo), out.mut(lo), hi - lo, false, false, true, true});
     return;
@@ -64,8 +65,7 @@ void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, si
   // Broadcast flows root -> root+1 -> ...; reduce flows root+1 -> ... -> root.
   const int d = reduce ? mod(ring.position - rootPos - 1, n) : mod(ring.position - rootPos, n);
   const bool first = d == 0, last = d == n - 1;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     Step s;
@@ -92,10 +92,8 @@ void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, si
 void allGatherLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
-  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * a.count; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     char* own = out.mut(blockOf(p) + b);
@@ -108,10 +106,8 @@ void allGatherLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi
 void reduceScatterLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi,
                        size_t chunkElems, size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
-  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * a.count; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     for (int k = 0; k < n - 1; ++k)
