@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <tuple>
 
 #include "model/bandwidth_model.h"
 #include "model/congestion_rules.h"
@@ -389,16 +390,33 @@ std::vector<Probe> calibrationProbes(const Topology& topo) {
   return out;
 }
 
-CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
-                            const std::string& profilerDescription) {
-  CalibrationResult res;
-  res.fitted = prior;
-  Topology& fit = res.fitted;
-  const BandwidthModel routes(prior);
-  Topology noRules = prior;
-  noRules.congestionRules.clear();
-  const BandwidthModel efficiency(noRules);
+namespace {
 
+// ---- the phases of calibrate(), in order.
+
+// What the phases share: the topology being fitted, its capacity parameters (by
+// BandwidthModel resource) and rule parameters, and what each phase learnt about them.
+struct Fit {
+  Fit(const Topology& prior, Topology& fitted)
+      : fit(fitted), routes(prior), caps(capacities(fitted)), nr(caps.ofResource.size()) {}
+  Topology& fit;
+  const BandwidthModel routes;  // the prepared probes point into it
+  Capacities caps;
+  const size_t nr;
+  std::vector<Prepared> prepared;
+  std::vector<double> before;  // each capacity as the prior has it
+  // Set by rule-free probes, and by rule-matching probes only: how many bound each capacity.
+  std::vector<bool> freeMask, ruleOnlyMask;
+  std::vector<int> freeCount, ruleOnlyCount;
+  std::vector<bool> exact;  // the only bottleneck of some rule-free probe
+  std::vector<RuleParam> params;
+  std::vector<double> ruleBefore;
+  std::vector<int> ruleProbes;                         // probes that fixed each rule parameter
+  std::vector<std::vector<const Prepared*>> matching;  // probes each rule parameter acts on
+};
+
+std::vector<ProbeResult> measureProbes(const Topology& prior, Profiler& profiler) {
+  std::vector<ProbeResult> results;
   for (Probe& p : calibrationProbes(prior)) {
     ProbeResult r;
     r.probe = std::move(p);
@@ -413,192 +431,226 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
       r.measured.clear();
       r.skipped = e.what();
     }
-    res.probes.push_back(std::move(r));
+    results.push_back(std::move(r));
   }
+  return results;
+}
 
-  Capacities caps = capacities(fit);
-  const size_t nr = caps.ofResource.size();
-  std::vector<Prepared> prepared;
-  for (const ProbeResult& r : res.probes) {
+void prepareProbes(Fit& s, const Topology& prior, const std::vector<ProbeResult>& probes) {
+  Topology noRules = prior;
+  noRules.congestionRules.clear();
+  const BandwidthModel efficiency(noRules);
+  for (const ProbeResult& r : probes) {
     if (r.measured.empty()) continue;
     Prepared p;
     p.result = &r;
     p.bottleneck = *std::min_element(r.measured.begin(), r.measured.end());
     if (!(p.bottleneck > 0)) continue;  // nothing to learn from a transfer that cannot run
     p.efficiency = efficiency.factors(r.probe.transfers);
-    p.resources = &routes.resources();
-    for (const Transfer& t : r.probe.transfers) p.crosses.push_back(routes.route(t));
-    prepared.push_back(std::move(p));
+    p.resources = &s.routes.resources();
+    for (const Transfer& t : r.probe.transfers) p.crosses.push_back(s.routes.route(t));
+    s.prepared.push_back(std::move(p));
   }
+}
 
-  // Lower envelope of the loads a set of probes puts on each capacity parameter.
-  auto envelope = [&](bool ruleFree) {
-    std::vector<double> lb(nr, 0.0);
-    std::vector<int> count(nr, 0);
-    for (const Prepared& p : prepared) {
-      if (p.result->ruleFree != ruleFree) continue;
-      std::vector<double> load = loads(fit, nr, p);
-      for (size_t r = 0; r < nr; ++r)
-        if (load[r] > 0) {
-          lb[r] = std::max(lb[r], p.bottleneck * load[r]);
-          ++count[r];
-        }
-    }
-    return std::pair{lb, count};
-  };
-  // Parameters are shared by two resources (wire, fabric, socket links): set per parameter.
-  auto apply = [&](const std::vector<double>& lb, const std::vector<int>& count,
+// Lower envelope of the loads a set of probes puts on each capacity parameter.
+std::pair<std::vector<double>, std::vector<int>> envelope(const Fit& s, bool ruleFree) {
+  std::vector<double> lb(s.nr, 0.0);
+  std::vector<int> count(s.nr, 0);
+  for (const Prepared& p : s.prepared) {
+    if (p.result->ruleFree != ruleFree) continue;
+    std::vector<double> load = loads(s.fit, s.nr, p);
+    for (size_t r = 0; r < s.nr; ++r)
+      if (load[r] > 0) {
+        lb[r] = std::max(lb[r], p.bottleneck * load[r]);
+        ++count[r];
+      }
+  }
+  return {lb, count};
+}
+
+// Parameters are shared by two resources (wire, fabric, socket links): set per parameter.
+void applyEnvelope(Fit& s, const std::vector<double>& lb, const std::vector<int>& count,
                    const std::vector<bool>& mask) {
-    std::vector<std::pair<double*, double>> best;
-    for (size_t r = 0; r < nr; ++r) {
-      if (!mask[r] || count[r] == 0) continue;
-      auto it = std::find_if(best.begin(), best.end(),
-                             [&](const auto& b) { return b.first == caps.ofResource[r]; });
-      if (it == best.end())
-        best.push_back({caps.ofResource[r], lb[r]});
-      else
-        it->second = std::max(it->second, lb[r]);
-    }
-    for (auto& [ptr, v] : best) *ptr = v;
-  };
+  std::vector<std::pair<double*, double>> best;
+  for (size_t r = 0; r < s.nr; ++r) {
+    if (!mask[r] || count[r] == 0) continue;
+    auto it = std::find_if(best.begin(), best.end(),
+                           [&](const auto& b) { return b.first == s.caps.ofResource[r]; });
+    if (it == best.end())
+      best.push_back({s.caps.ofResource[r], lb[r]});
+    else
+      it->second = std::max(it->second, lb[r]);
+  }
+  for (auto& [ptr, v] : best) *ptr = v;
+}
 
-  std::vector<double> before(nr);
-  for (size_t r = 0; r < nr; ++r) before[r] = *caps.ofResource[r];
-  auto [freeLb, freeCount] = envelope(true);
-  std::vector<bool> freeMask(nr), ruleOnlyMask(nr);
-  for (size_t r = 0; r < nr; ++r) freeMask[r] = freeCount[r] > 0;
-  apply(freeLb, freeCount, freeMask);
+void fitRuleFreeCapacities(Fit& s) {
+  const size_t nr = s.nr;
+  s.before.resize(nr);
+  for (size_t r = 0; r < nr; ++r) s.before[r] = *s.caps.ofResource[r];
+  std::vector<double> freeLb;
+  std::tie(freeLb, s.freeCount) = envelope(s, true);
+  s.freeMask.assign(nr, false);
+  s.ruleOnlyMask.assign(nr, false);
+  for (size_t r = 0; r < nr; ++r) s.freeMask[r] = s.freeCount[r] > 0;
+  applyEnvelope(s, freeLb, s.freeCount, s.freeMask);
   // Capacities that are the only bottleneck of some rule-free probe: exact from here on.
-  std::vector<bool> exact(nr, false);
-  for (const Prepared& p : prepared) {
+  s.exact.assign(nr, false);
+  for (const Prepared& p : s.prepared) {
     if (!p.result->ruleFree) continue;
-    std::vector<double> load = loads(fit, nr, p);
+    std::vector<double> load = loads(s.fit, nr, p);
     std::vector<size_t> tightOnes;
     for (size_t r = 0; r < nr; ++r)
-      if (tight(*caps.ofResource[r], load[r], p.bottleneck)) tightOnes.push_back(r);
+      if (tight(*s.caps.ofResource[r], load[r], p.bottleneck)) tightOnes.push_back(r);
     bool onlyOne =
         !tightOnes.empty() && std::all_of(tightOnes.begin(), tightOnes.end(), [&](size_t r) {
-          return caps.ofResource[r] == caps.ofResource[tightOnes.front()];
+          return s.caps.ofResource[r] == s.caps.ofResource[tightOnes.front()];
         });
     if (onlyOne)
-      for (size_t r : tightOnes) exact[r] = true;
+      for (size_t r : tightOnes) s.exact[r] = true;
   }
+}
 
-  std::vector<RuleParam> params = ruleParams(fit);
-  std::vector<double> ruleBefore;
-  std::vector<int> ruleProbes(params.size(), 0);
-  for (const RuleParam& p : params) ruleBefore.push_back(ruleValue(fit, p));
-  std::vector<std::vector<const Prepared*>> matching(params.size());
-  for (size_t i = 0; i < params.size(); ++i)
-    for (const Prepared& p : prepared)
-      if (matchesParam(fit, params[i], p.result->probe.transfers)) matching[i].push_back(&p);
+void findRuleProbes(Fit& s) {
+  s.params = ruleParams(s.fit);
+  s.ruleProbes.assign(s.params.size(), 0);
+  for (const RuleParam& p : s.params) s.ruleBefore.push_back(ruleValue(s.fit, p));
+  s.matching.resize(s.params.size());
+  for (size_t i = 0; i < s.params.size(); ++i)
+    for (const Prepared& p : s.prepared)
+      if (matchesParam(s.fit, s.params[i], p.result->probe.transfers)) s.matching[i].push_back(&p);
+}
 
+// Each rule factor by bisection, so that the model reproduces each of its probes.
+void solveRuleFactors(Fit& s) {
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    std::vector<double> solutions;
+    double& v = ruleValue(s.fit, s.params[i]);
+    const double saved = v;
+    for (const Prepared* p : s.matching[i]) {
+      auto at = [&](double x) {
+        v = x;
+        return predict(s.fit, s.caps, *p);
+      };
+      double lo = 1e-3, hi = 1;
+      if (at(hi) <= p->bottleneck) {
+        solutions.push_back(hi);
+      } else if (at(lo) >= p->bottleneck) {
+        solutions.push_back(lo);
+      } else {
+        for (int it = 0; it < 60; ++it) {
+          double mid = 0.5 * (lo + hi);
+          (at(mid) < p->bottleneck ? lo : hi) = mid;
+        }
+        solutions.push_back(0.5 * (lo + hi));
+      }
+    }
+    // Capacities are exact or low (never high), and a low one only makes a probe ask for a
+    // milder penalty: the smallest solution is the least confounded.
+    v = solutions.empty() ? saved : *std::min_element(solutions.begin(), solutions.end());
+    s.ruleProbes[i] = static_cast<int>(solutions.size());
+  }
+}
+
+// A rule probe still predicted slower than measured is held back by a capacity that is
+// only a lower bound: raise it, unless a rule-free probe depends on it alone.
+void raiseHeldBackCapacities(Fit& s) {
+  const size_t nr = s.nr;
+  for (const Prepared& p : s.prepared) {
+    if (p.result->ruleFree) continue;
+    if (predict(s.fit, s.caps, p) >= p.bottleneck * (1 - 1e-9)) continue;
+    std::vector<double> load = loads(s.fit, nr, p);
+    for (size_t r = 0; r < nr; ++r) {
+      double* param = s.caps.ofResource[r];
+      if (!tight(*param, load[r], predict(s.fit, s.caps, p))) continue;
+      bool raisable = true;
+      for (const Prepared& q : s.prepared) {
+        if (!q.result->ruleFree || !raisable) continue;
+        std::vector<double> ql = loads(s.fit, nr, q);
+        bool mine = false, other = false;
+        for (size_t t = 0; t < nr; ++t) {
+          if (!tight(*s.caps.ofResource[t], ql[t], q.bottleneck)) continue;
+          (s.caps.ofResource[t] == param ? mine : other) = true;
+        }
+        if (mine && !other) raisable = false;
+      }
+      if (raisable) *param = std::max(*param, p.bottleneck * load[r]);
+    }
+  }
+}
+
+// Capacities crossed only by rule-matching probes, and the rule factors, in alternation.
+void fitRuleProbes(Fit& s) {
   constexpr int kRounds = 8;
-  std::vector<int> ruleOnlyCount(nr, 0);
+  const size_t nr = s.nr;
+  s.ruleOnlyCount.assign(nr, 0);
   for (int round = 0; round < kRounds; ++round) {
-    auto [lb, count] = envelope(false);
+    auto [lb, count] = envelope(s, false);
     for (size_t r = 0; r < nr; ++r) {
       // Shared parameters count as crossed when either of their resources is.
       bool crossedFree = false;
-      for (size_t s = 0; s < nr; ++s)
-        if (caps.ofResource[s] == caps.ofResource[r] && freeMask[s]) crossedFree = true;
-      ruleOnlyMask[r] = !crossedFree && count[r] > 0;
+      for (size_t t = 0; t < nr; ++t)
+        if (s.caps.ofResource[t] == s.caps.ofResource[r] && s.freeMask[t]) crossedFree = true;
+      s.ruleOnlyMask[r] = !crossedFree && count[r] > 0;
     }
-    apply(lb, count, ruleOnlyMask);
-    ruleOnlyCount = count;
-    for (size_t i = 0; i < params.size(); ++i) {
-      std::vector<double> solutions;
-      double& v = ruleValue(fit, params[i]);
-      const double saved = v;
-      for (const Prepared* p : matching[i]) {
-        auto at = [&](double x) {
-          v = x;
-          return predict(fit, caps, *p);
-        };
-        double lo = 1e-3, hi = 1;
-        if (at(hi) <= p->bottleneck) {
-          solutions.push_back(hi);
-        } else if (at(lo) >= p->bottleneck) {
-          solutions.push_back(lo);
-        } else {
-          for (int it = 0; it < 60; ++it) {
-            double mid = 0.5 * (lo + hi);
-            (at(mid) < p->bottleneck ? lo : hi) = mid;
-          }
-          solutions.push_back(0.5 * (lo + hi));
-        }
-      }
-      // Capacities are exact or low (never high), and a low one only makes a probe ask for a
-      // milder penalty: the smallest solution is the least confounded.
-      v = solutions.empty() ? saved : *std::min_element(solutions.begin(), solutions.end());
-      ruleProbes[i] = static_cast<int>(solutions.size());
-    }
-    // A rule probe still predicted slower than measured is held back by a capacity that is
-    // only a lower bound: raise it, unless a rule-free probe depends on it alone.
-    for (const Prepared& p : prepared) {
-      if (p.result->ruleFree) continue;
-      if (predict(fit, caps, p) >= p.bottleneck * (1 - 1e-9)) continue;
-      std::vector<double> load = loads(fit, nr, p);
-      for (size_t r = 0; r < nr; ++r) {
-        double* param = caps.ofResource[r];
-        if (!tight(*param, load[r], predict(fit, caps, p))) continue;
-        bool raisable = true;
-        for (const Prepared& q : prepared) {
-          if (!q.result->ruleFree || !raisable) continue;
-          std::vector<double> ql = loads(fit, nr, q);
-          bool mine = false, other = false;
-          for (size_t s = 0; s < nr; ++s) {
-            if (!tight(*caps.ofResource[s], ql[s], q.bottleneck)) continue;
-            (caps.ofResource[s] == param ? mine : other) = true;
-          }
-          if (mine && !other) raisable = false;
-        }
-        if (raisable) *param = std::max(*param, p.bottleneck * load[r]);
-      }
-    }
+    applyEnvelope(s, lb, count, s.ruleOnlyMask);
+    s.ruleOnlyCount = count;
+    solveRuleFactors(s);
+    raiseHeldBackCapacities(s);
   }
+}
 
-  // The rounds above can leave a capacity and a rule factor that every probe sees together
-  // (a socket link whose every crossing matches a rule) both wrong, and may have raised a
-  // capacity to make up for a factor that was still wrong. Refine those numbers
-  // jointly against every measured transfer; where the two are confounded, any pair that
-  // reproduces the measurements is as good as another. Capacities fixed by rule-free probes
-  // stay: they are exact where they are some probe's only bottleneck.
+// The rounds above can leave a capacity and a rule factor that every probe sees together
+// (a socket link whose every crossing matches a rule) both wrong, and may have raised a
+// capacity to make up for a factor that was still wrong. Refine those numbers
+// jointly against every measured transfer; where the two are confounded, any pair that
+// reproduces the measurements is as good as another. Capacities fixed by rule-free probes
+// stay: they are exact where they are some probe's only bottleneck.
+void refineConfounded(Fit& s) {
   std::vector<double*> tuned;
   std::vector<bool> isFactor;
-  for (size_t r = 0; r < nr; ++r)
-    if ((freeMask[r] || ruleOnlyMask[r]) && !exact[r] &&
-        std::find(tuned.begin(), tuned.end(), caps.ofResource[r]) == tuned.end()) {
-      tuned.push_back(caps.ofResource[r]);
+  for (size_t r = 0; r < s.nr; ++r)
+    if ((s.freeMask[r] || s.ruleOnlyMask[r]) && !s.exact[r] &&
+        std::find(tuned.begin(), tuned.end(), s.caps.ofResource[r]) == tuned.end()) {
+      tuned.push_back(s.caps.ofResource[r]);
       isFactor.push_back(false);
     }
-  for (size_t i = 0; i < params.size(); ++i)
-    if (ruleProbes[i] > 0) {
-      tuned.push_back(&ruleValue(fit, params[i]));
+  for (size_t i = 0; i < s.params.size(); ++i)
+    if (s.ruleProbes[i] > 0) {
+      tuned.push_back(&ruleValue(s.fit, s.params[i]));
       isFactor.push_back(true);
     }
-  refineJointly(fit, prepared, tuned, isFactor);
+  refineJointly(s.fit, s.prepared, tuned, isFactor);
+}
 
-  // Report and provenance.
+// Every parameter some probe constrained, once (a shared one sums its resources' probes).
+std::vector<FittedParameter> fittedParameters(const Fit& s) {
+  std::vector<FittedParameter> out;
   std::vector<double*> reported;
-  for (size_t r = 0; r < nr; ++r) {
-    int probes = freeMask[r] ? freeCount[r] : ruleOnlyMask[r] ? ruleOnlyCount[r] : 0;
+  for (size_t r = 0; r < s.nr; ++r) {
+    int probes = s.freeMask[r] ? s.freeCount[r] : s.ruleOnlyMask[r] ? s.ruleOnlyCount[r] : 0;
     if (probes == 0) continue;
-    auto it = std::find(reported.begin(), reported.end(), caps.ofResource[r]);
+    auto it = std::find(reported.begin(), reported.end(), s.caps.ofResource[r]);
     if (it != reported.end()) {
-      for (FittedParameter& fp : res.parameters)
-        if (fp.name == caps.nameOfResource[r]) fp.probes += probes;
+      for (FittedParameter& fp : out)
+        if (fp.name == s.caps.nameOfResource[r]) fp.probes += probes;
       continue;
     }
-    reported.push_back(caps.ofResource[r]);
-    res.parameters.push_back({caps.nameOfResource[r], before[r], *caps.ofResource[r], probes});
+    reported.push_back(s.caps.ofResource[r]);
+    out.push_back({s.caps.nameOfResource[r], s.before[r], *s.caps.ofResource[r], probes});
   }
-  for (size_t i = 0; i < params.size(); ++i)
-    if (ruleProbes[i] > 0)
-      res.parameters.push_back(
-          {params[i].name, ruleBefore[i], ruleValue(fit, params[i]), ruleProbes[i]});
-  for (const FittedParameter& fp : res.parameters) {
-    // The fitted value's new label replaces any that named it exactly.
+  for (size_t i = 0; i < s.params.size(); ++i)
+    if (s.ruleProbes[i] > 0)
+      out.push_back(
+          {s.params[i].name, s.ruleBefore[i], ruleValue(s.fit, s.params[i]), s.ruleProbes[i]});
+  return out;
+}
+
+// Provenance: each fitted value's new label replaces any that named it exactly.
+void labelFitted(Topology& fit, const std::vector<FittedParameter>& parameters,
+                 const std::string& profilerDescription) {
+  for (const FittedParameter& fp : parameters) {
     for (topo::ValueLabel& l : fit.labels) std::erase(l.values, fp.name);
     std::erase_if(fit.labels, [](const topo::ValueLabel& l) { return l.values.empty(); });
     char buf[64];
@@ -609,6 +661,23 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
                               std::to_string(fp.probes) + " probe(s) measured with " +
                               profilerDescription + buf});
   }
+}
+
+}  // namespace
+
+CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
+                            const std::string& profilerDescription) {
+  CalibrationResult res;
+  res.fitted = prior;
+  Fit s(prior, res.fitted);
+  res.probes = measureProbes(prior, profiler);
+  prepareProbes(s, prior, res.probes);
+  fitRuleFreeCapacities(s);
+  findRuleProbes(s);
+  fitRuleProbes(s);
+  refineConfounded(s);
+  res.parameters = fittedParameters(s);
+  labelFitted(res.fitted, res.parameters, profilerDescription);
   return res;
 }
 

@@ -7,80 +7,79 @@
 
 namespace tccl::db {
 
-std::string explainJob(const Database& db, int nodes, int gpusPerNode,
-                       const std::vector<std::string>& nodeTypes, bool* ok) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(2);
-  if (ok) *ok = false;
-  if (nodes < 1 || gpusPerNode < 1 || nodes > 4096 || gpusPerNode > 64) {
-    out << "job shape " << nodes << " x " << gpusPerNode << " is not supported\n";
-    return out.str();
-  }
-  if (db.nodes.empty()) return "the database has no node types\n";
-  std::vector<int> typeOf(nodes, 0);
+namespace {
+
+// The database index of each node's type (nodeTypes cycled; empty: the first type), or a
+// message naming a type the database lacks.
+bool resolveNodeTypes(const Database& db, int nodes, const std::vector<std::string>& nodeTypes,
+                      std::vector<int>* typeOf, std::ostream& out) {
+  typeOf->assign(nodes, 0);
   for (int n = 0; n < nodes && !nodeTypes.empty(); ++n) {
     const std::string& name = nodeTypes[n % nodeTypes.size()];
-    typeOf[n] = -1;
+    (*typeOf)[n] = -1;
     for (size_t t = 0; t < db.nodes.size(); ++t)
-      if (db.nodes[t].name == name) typeOf[n] = static_cast<int>(t);
-    if (typeOf[n] < 0) {
+      if (db.nodes[t].name == name) (*typeOf)[n] = static_cast<int>(t);
+    if ((*typeOf)[n] < 0) {
       out << "no node type named '" << name << "'\n";
-      return out.str();
+      return false;
     }
   }
-  std::vector<RankInfo> ranks;
-  JobShape shape;
+  return true;
+}
+
+// The ranks of the job, GPUs 0..gpusPerNode-1 of each node, as the runtime would see them.
+void layOutRanks(const std::vector<int>& typeOf, int gpusPerNode, std::vector<RankInfo>* ranks,
+                 JobShape* shape) {
+  const int nodes = static_cast<int>(typeOf.size());
   for (int n = 0; n < nodes; ++n) {
-    shape.nodeRanks.emplace_back();
+    shape->nodeRanks.emplace_back();
     for (int g = 0; g < gpusPerNode; ++g) {
       RankInfo r;
-      r.rank = shape.nRanks++;
+      r.rank = shape->nRanks++;
       r.hostHash = static_cast<uint64_t>(n);
       r.gpuIndex = g;
       r.dbNodeType = typeOf[n];
-      shape.nodeOf.push_back(n);
-      shape.localRankOf.push_back(g);
-      shape.nodeRanks[n].push_back(r.rank);
-      ranks.push_back(r);
+      shape->nodeOf.push_back(n);
+      shape->localRankOf.push_back(g);
+      shape->nodeRanks[n].push_back(r.rank);
+      ranks->push_back(r);
     }
   }
-  out << "job: " << nodes << " node(s) x " << gpusPerNode << " GPU(s) (GPUs 0.." << gpusPerNode - 1
-      << " of each node)\n";
-  for (int n = 0; n < nodes; ++n)
-    out << "  node " << n << ": node type '" << db.nodes[typeOf[n]].name << "'\n";
+}
 
-  if (nodes > 1) {
-    // The candidates the dynamic program chooses from.
-    std::vector<int> subset;
-    for (int g = 0; g < gpusPerNode; ++g) subset.push_back(g);
-    for (int n = 0; n < nodes; ++n) {
-      if (n > 0 && typeOf[n] == typeOf[n - 1]) continue;
-      const NodeType& t = db.nodes[typeOf[n]];
-      out << "  inter-node chains of '" << t.name << "' for these GPUs:\n";
-      int count = 0;
-      for (const InterEntry& e : t.inter) {
-        if (e.gpus != subset) continue;
-        ++count;
-        out << "    " << std::setw(8) << e.gbps << " GB/s  entry " << describeHop(e.entry)
-            << " (code " << entryCode(e.entry) << "), exit " << describeHop(e.exit) << " (code "
-            << exitCode(e.exit) << ")\n";
-      }
-      if (count == 0) out << "    (none)\n";
-    }
-    out << "  nodes are chained by the entry whose entry code equals the previous node's exit "
-           "code, maximising the bottleneck GB/s\n";
-  }
-
-  const DbPlan plan = buildPlanFromDatabase(db, "explain", ranks, shape);
-  if (!plan.plan) {
-    out << "no plan from this database: " << plan.whyNot << "\n(the runtime would WARN and use "
-        << "the default plan; with TCCL_DB_STRICT=1 init fails)\n";
-    return out.str();
-  }
-  if (ok) *ok = true;
-  double bottleneck = 0;
+std::vector<int> firstGpus(int gpusPerNode) {
   std::vector<int> subset;
   for (int g = 0; g < gpusPerNode; ++g) subset.push_back(g);
+  return subset;
+}
+
+// The inter-node chains the dynamic program chooses from, per node type.
+void describeChainCandidates(const Database& db, const std::vector<int>& typeOf, int gpusPerNode,
+                             std::ostream& out) {
+  const std::vector<int> subset = firstGpus(gpusPerNode);
+  for (size_t n = 0; n < typeOf.size(); ++n) {
+    if (n > 0 && typeOf[n] == typeOf[n - 1]) continue;
+    const NodeType& t = db.nodes[typeOf[n]];
+    out << "  inter-node chains of '" << t.name << "' for these GPUs:\n";
+    int count = 0;
+    for (const InterEntry& e : t.inter) {
+      if (e.gpus != subset) continue;
+      ++count;
+      out << "    " << std::setw(8) << e.gbps << " GB/s  entry " << describeHop(e.entry)
+          << " (code " << entryCode(e.entry) << "), exit " << describeHop(e.exit) << " (code "
+          << exitCode(e.exit) << ")\n";
+    }
+    if (count == 0) out << "    (none)\n";
+  }
+  out << "  nodes are chained by the entry whose entry code equals the previous node's exit "
+         "code, maximising the bottleneck GB/s\n";
+}
+
+// The GB/s the database gives the whole job: the node's ring, or the best chain of nodes.
+double jobBottleneck(const Database& db, const std::vector<int>& typeOf, int gpusPerNode) {
+  const int nodes = static_cast<int>(typeOf.size());
+  double bottleneck = 0;
+  const std::vector<int> subset = firstGpus(gpusPerNode);
   if (nodes == 1) {
     for (const IntraEntry& e : db.nodes[typeOf[0]].intra)
       if (e.gpus == subset) bottleneck = e.gbps;
@@ -90,17 +89,19 @@ std::string explainJob(const Database& db, int nodes, int gpusPerNode,
     std::string why;
     chooseInterEntries(types, std::vector<std::vector<int>>(nodes, subset), &bottleneck, &why);
   }
-  out << "plan: " << plan.plan->rings.size() << " channel(s), bottleneck " << bottleneck
-      << " GB/s\n";
-  for (size_t c = 0; c < plan.plan->rings.size(); ++c) {
-    const Ring& r = plan.plan->rings[c];
+  return bottleneck;
+}
+
+void describeChannelsAndTrees(const Plan& plan, std::ostream& out) {
+  for (size_t c = 0; c < plan.rings.size(); ++c) {
+    const Ring& r = plan.rings[c];
     out << "  channel " << c << ":";
     for (size_t i = 0; i < r.order.size(); ++i)
       out << " " << r.order[i] << " -[" << describeHop(r.hops[i]) << "]->";
     out << " " << r.order[0] << "\n";
   }
-  for (size_t t = 0; t < plan.plan->trees.size(); ++t) {
-    const Tree& tree = plan.plan->trees[t];
+  for (size_t t = 0; t < plan.trees.size(); ++t) {
+    const Tree& tree = plan.trees[t];
     out << "  tree " << t << " (rank<-parent):";
     for (size_t r = 0; r < tree.parent.size(); ++r) {
       out << " " << r << "<-";
@@ -111,6 +112,41 @@ std::string explainJob(const Database& db, int nodes, int gpusPerNode,
     }
     out << "\n";
   }
+}
+
+}  // namespace
+
+std::string explainJob(const Database& db, int nodes, int gpusPerNode,
+                       const std::vector<std::string>& nodeTypes, bool* ok) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2);
+  if (ok) *ok = false;
+  if (nodes < 1 || gpusPerNode < 1 || nodes > 4096 || gpusPerNode > 64) {
+    out << "job shape " << nodes << " x " << gpusPerNode << " is not supported\n";
+    return out.str();
+  }
+  if (db.nodes.empty()) return "the database has no node types\n";
+  std::vector<int> typeOf;
+  if (!resolveNodeTypes(db, nodes, nodeTypes, &typeOf, out)) return out.str();
+  std::vector<RankInfo> ranks;
+  JobShape shape;
+  layOutRanks(typeOf, gpusPerNode, &ranks, &shape);
+  out << "job: " << nodes << " node(s) x " << gpusPerNode << " GPU(s) (GPUs 0.." << gpusPerNode - 1
+      << " of each node)\n";
+  for (int n = 0; n < nodes; ++n)
+    out << "  node " << n << ": node type '" << db.nodes[typeOf[n]].name << "'\n";
+  if (nodes > 1) describeChainCandidates(db, typeOf, gpusPerNode, out);
+
+  const DbPlan plan = buildPlanFromDatabase(db, "explain", ranks, shape);
+  if (!plan.plan) {
+    out << "no plan from this database: " << plan.whyNot << "\n(the runtime would WARN and use "
+        << "the default plan; with TCCL_DB_STRICT=1 init fails)\n";
+    return out.str();
+  }
+  if (ok) *ok = true;
+  out << "plan: " << plan.plan->rings.size() << " channel(s), bottleneck "
+      << jobBottleneck(db, typeOf, gpusPerNode) << " GB/s\n";
+  describeChannelsAndTrees(*plan.plan, out);
   return out.str();
 }
 

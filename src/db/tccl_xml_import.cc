@@ -12,7 +12,9 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <tuple>
+#include <type_traits>
 
 #include <pugixml.hpp>
 
@@ -52,25 +54,27 @@ std::errc parseNumber(const std::string& text, T* v) {
   return ec == std::errc() && ptr != end ? std::errc::invalid_argument : ec;
 }
 
-int64_t attrInt(const pugi::xml_node& node, const char* name, const std::string& path) {
+// The attribute as a T; fails when it is not one or does not fit.
+template <typename T>
+T attrNumber(const pugi::xml_node& node, const char* name, const std::string& path) {
+  constexpr bool kInteger = std::is_integral_v<T>;
   const std::string text = attrText(node, name, path);
-  int64_t v = 0;
+  const std::string what = std::string("attribute ") + name + "='" + text + "'";
+  T v = 0;
   const std::errc ec = parseNumber(text, &v);
   if (ec == std::errc::result_out_of_range)
-    fail(path, std::string("attribute ") + name + "='" + text + "' is out of range");
-  if (ec != std::errc())
-    fail(path, std::string("attribute ") + name + "='" + text + "' is not an integer");
+    fail(path, what + (kInteger ? " is out of range" : ": absurd bandwidth"));
+  if (ec != std::errc()) fail(path, what + (kInteger ? " is not an integer" : " is not a number"));
   return v;
 }
 
+int64_t attrInt(const pugi::xml_node& node, const char* name, const std::string& path) {
+  return attrNumber<int64_t>(node, name, path);
+}
+
 double attrDouble(const pugi::xml_node& node, const char* name, const std::string& path) {
+  const double v = attrNumber<double>(node, name, path);
   const std::string text = attrText(node, name, path);
-  double v = 0;
-  const std::errc ec = parseNumber(text, &v);
-  if (ec == std::errc::result_out_of_range)
-    fail(path, std::string("attribute ") + name + "='" + text + "': absurd bandwidth");
-  if (ec != std::errc())
-    fail(path, std::string("attribute ") + name + "='" + text + "' is not a number");
   if (std::isnan(v)) fail(path, "bandwidth is NaN");
   if (v <= 0) fail(path, "bandwidth " + text + " GB/s is not positive");
   if (!std::isfinite(v) || v > kMaxGbps) fail(path, "absurd bandwidth " + text + " GB/s");
@@ -327,6 +331,24 @@ uint64_t parseMask(const pugi::xml_node& subset, int nGpus, const std::string& p
   return static_cast<uint64_t>(mask);
 }
 
+// Calls visit(transfers, limits, path, gbps) for each <transfers> of each <subset> in
+// root's <section> (intra or inter).
+template <typename Visit>
+void forEachTransfers(const pugi::xml_node& root, const std::string& section, int64_t nGpus,
+                      int64_t nNuma, Visit visit) {
+  int si = 0;
+  for (pugi::xml_node subset : root.child(section.c_str()).children("subset")) {
+    const std::string sp = "/root/" + section + "/subset[" + std::to_string(++si) + "]";
+    const Limits lim{static_cast<int>(nGpus), static_cast<int>(nNuma),
+                     parseMask(subset, static_cast<int>(nGpus), sp)};
+    int ti = 0;
+    for (pugi::xml_node transfers : subset.children("transfers")) {
+      const std::string tp = sp + "/transfers[" + std::to_string(++ti) + "]";
+      visit(transfers, lim, tp, attrDouble(transfers, "gbps", tp));
+    }
+  }
+}
+
 std::string isoDateNow() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -363,47 +385,33 @@ Database importDocument(const pugi::xml_node& root, const std::string& nodeName,
 
   // Several <transfers> for one subset (or one key): keep the fastest.
   std::map<uint64_t, IntraEntry> intra;
-  int si = 0;
-  for (pugi::xml_node subset : root.child("intra").children("subset")) {
-    const std::string sp = "/root/intra/subset[" + std::to_string(++si) + "]";
-    const Limits lim{static_cast<int>(nGpus), static_cast<int>(nNuma),
-                     parseMask(subset, nGpus, sp)};
-    int ti = 0;
-    for (pugi::xml_node transfers : subset.children("transfers")) {
-      const std::string tp = sp + "/transfers[" + std::to_string(++ti) + "]";
-      const double gbps = attrDouble(transfers, "gbps", tp);
-      std::vector<Transfer> ts = parseTransfers(transfers, lim, tp);
-      if (ts.empty() && maskToGpus(lim.mask).size() == 1) continue;  // a lone GPU has no ring
-      Channel ch = ringFromTransfers(std::move(ts), lim, tp);
-      ch.gbps = gbps;
-      IntraEntry& e = intra[lim.mask];
-      if (e.channels.empty() || gbps > e.gbps) {
-        e.gpus = maskToGpus(lim.mask);
-        e.gbps = gbps;
-        e.channels = {ch};
-      }
-    }
-  }
+  forEachTransfers(
+      root, "intra", nGpus, nNuma,
+      [&](const pugi::xml_node& transfers, const Limits& lim, const std::string& tp, double gbps) {
+        std::vector<Transfer> ts = parseTransfers(transfers, lim, tp);
+        if (ts.empty() && maskToGpus(lim.mask).size() == 1) return;  // a lone GPU has no ring
+        Channel ch = ringFromTransfers(std::move(ts), lim, tp);
+        ch.gbps = gbps;
+        IntraEntry& e = intra[lim.mask];
+        if (e.channels.empty() || gbps > e.gbps) {
+          e.gpus = maskToGpus(lim.mask);
+          e.gbps = gbps;
+          e.channels = {ch};
+        }
+      });
   std::map<std::tuple<uint64_t, std::string, std::string>, InterEntry> inter;
-  si = 0;
-  for (pugi::xml_node subset : root.child("inter").children("subset")) {
-    const std::string sp = "/root/inter/subset[" + std::to_string(++si) + "]";
-    const Limits lim{static_cast<int>(nGpus), static_cast<int>(nNuma),
-                     parseMask(subset, nGpus, sp)};
-    int ti = 0;
-    for (pugi::xml_node transfers : subset.children("transfers")) {
-      const std::string tp = sp + "/transfers[" + std::to_string(++ti) + "]";
-      const double gbps = attrDouble(transfers, "gbps", tp);
-      InterEntry e = chainFromTransfers(transfers, parseTransfers(transfers, lim, tp), lim, tp);
-      e.gpus = maskToGpus(lim.mask);
-      e.gbps = e.channels[0].gbps = gbps;
-      // TCCL also keys on the peer's GPU/NUMA index; our hop codes do not, so entries that
-      // differ only there collapse into the fastest.
-      auto key = std::make_tuple(lim.mask, hopKey(e.entry), hopKey(e.exit));
-      auto [it, inserted] = inter.try_emplace(key, e);
-      if (!inserted && gbps > it->second.gbps) it->second = e;
-    }
-  }
+  forEachTransfers(
+      root, "inter", nGpus, nNuma,
+      [&](const pugi::xml_node& transfers, const Limits& lim, const std::string& tp, double gbps) {
+        InterEntry e = chainFromTransfers(transfers, parseTransfers(transfers, lim, tp), lim, tp);
+        e.gpus = maskToGpus(lim.mask);
+        e.gbps = e.channels[0].gbps = gbps;
+        // TCCL also keys on the peer's GPU/NUMA index; our hop codes do not, so entries that
+        // differ only there collapse into the fastest.
+        auto key = std::make_tuple(lim.mask, hopKey(e.entry), hopKey(e.exit));
+        auto [it, inserted] = inter.try_emplace(key, e);
+        if (!inserted && gbps > it->second.gbps) it->second = e;
+      });
   for (auto& [mask, e] : intra) node.intra.push_back(std::move(e));
   for (auto& [key, e] : inter) node.inter.push_back(std::move(e));
   if (node.intra.empty() && node.inter.empty())

@@ -86,13 +86,19 @@ class DirectAllReduce final : public CustomOp {
     if (len == 0) return ncclSuccess;
     char* out = static_cast<char*>(recv_) + lo * elem_;
     const char* mine = static_cast<const char*>(send_) + lo * elem_;
-    DataStep first{mine, nullptr, out, nullptr, len, true, n_ == 1};
+    DataStep first{
+        .local = mine, .out0 = out, .count = len, .scaleLocal = true, .finalize = n_ == 1};
     if (ncclResult_t r = device_.run(spec_, first); r != ncclSuccess) return r;
     int done = 1;
     for (int r = 0; r < n_; ++r) {
       if (r == rank_) continue;
       ++done;
-      DataStep step{peers_[r].send + lo * elem_, out, out, nullptr, len, true, done == n_};
+      DataStep step{.local = peers_[r].send + lo * elem_,
+                    .received = out,
+                    .out0 = out,
+                    .count = len,
+                    .scaleLocal = true,
+                    .finalize = done == n_};
       if (ncclResult_t res = device_.run(spec_, step); res != ncclSuccess) return res;
     }
     return ncclSuccess;
@@ -102,13 +108,9 @@ class DirectAllReduce final : public CustomOp {
     for (int r = 0; r < n_; ++r) {
       if (r == rank_) continue;
       const size_t lo = chunkStart(r), len = chunkStart(r + 1) - lo;
-      DataStep copy{nullptr,
-                    peers_[r].recv + lo * elem_,
-                    static_cast<char*>(recv_) + lo * elem_,
-                    nullptr,
-                    len,
-                    false,
-                    false};
+      DataStep copy{.received = peers_[r].recv + lo * elem_,
+                    .out0 = static_cast<char*>(recv_) + lo * elem_,
+                    .count = len};
       if (ncclResult_t res = device_.run(spec_, copy); res != ncclSuccess) return res;
     }
     return ncclSuccess;

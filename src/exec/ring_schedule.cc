@@ -7,6 +7,8 @@ namespace {
 
 // Byte-addressed view of a user buffer.
 struct Buf {
+  Buf(const void* buffer, size_t elementSize)
+      : base(static_cast<const char*>(buffer)), elemSize(elementSize) {}
   const char* base;
   size_t elemSize;
   const char* at(size_t elem) const { return base ? base + elem * elemSize : nullptr; }
@@ -25,10 +27,13 @@ void addStep(Lane& lane, Step s) {
 void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
   if (n == 1) {
-    addStep(lane, {in.at(lo), out.mut(lo), hi - lo, false, false, true, true});
+    addStep(lane, {.local = in.at(lo),
+                   .out = out.mut(lo),
+                   .count = hi - lo,
+                   .scaleLocal = true,
+                   .finalize = true});
     return;
   }
   const size_t sliceElems = chunkElems * n;
@@ -38,19 +43,29 @@ void allReduceLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi
     auto len = [&](int c) { return start(c + 1) - start(c); };
     auto chunk = [&](int c) { return mod(c, n); };
     int c = chunk(p);
-    addStep(lane, {in.at(start(c)), nullptr, len(c), false, true, true, false});
+    addStep(lane, {.local = in.at(start(c)), .count = len(c), .send = true, .scaleLocal = true});
     for (int k = 1; k < n - 1; ++k) {
       c = chunk(p - k);
-      addStep(lane, {in.at(start(c)), nullptr, len(c), true, true, true, false});
+      addStep(lane, {.local = in.at(start(c)),
+                     .count = len(c),
+                     .recv = true,
+                     .send = true,
+                     .scaleLocal = true});
     }
     c = chunk(p + 1);
-    addStep(lane, {in.at(start(c)), out.mut(start(c)), len(c), true, true, true, true});
+    addStep(lane, {.local = in.at(start(c)),
+                   .out = out.mut(start(c)),
+                   .count = len(c),
+                   .recv = true,
+                   .send = true,
+                   .scaleLocal = true,
+                   .finalize = true});
     for (int j = 1; j < n - 1; ++j) {
       c = chunk(p + 1 - j);
-      addStep(lane, {nullptr, out.mut(start(c)), len(c), true, true, false, false});
+      addStep(lane, {.out = out.mut(start(c)), .count = len(c), .recv = true, .send = true});
     }
     c = chunk(p + 2);
-    addStep(lane, {nullptr, out.mut(start(c)), len(c), true, false, false, false});
+    addStep(lane, {.out = out.mut(start(c)), .count = len(c), .recv = true});
   }
 }
 
@@ -64,8 +79,7 @@ void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, si
   // Broadcast flows root -> root+1 -> ...; reduce flows root+1 -> ... -> root.
   const int d = reduce ? mod(ring.position - rootPos - 1, n) : mod(ring.position - rootPos, n);
   const bool first = d == 0, last = d == n - 1;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     Step s;
@@ -92,31 +106,39 @@ void chainLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, si
 void allGatherLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi, size_t chunkElems,
                    size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
-  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * a.count; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     char* own = out.mut(blockOf(p) + b);
-    addStep(lane, {in.at(b), own == in.at(b) ? nullptr : own, len, false, n > 1, false, false});
+    addStep(
+        lane,
+        {.local = in.at(b), .out = own == in.at(b) ? nullptr : own, .count = len, .send = n > 1});
     for (int k = 1; k < n; ++k)
-      addStep(lane, {nullptr, out.mut(blockOf(p - k) + b), len, true, k < n - 1, false, false});
+      addStep(lane,
+              {.out = out.mut(blockOf(p - k) + b), .count = len, .recv = true, .send = k < n - 1});
   }
 }
 
 void reduceScatterLane(const CollArgs& a, const RingView& ring, size_t lo, size_t hi,
                        size_t chunkElems, size_t elemSize, Lane& lane) {
   const int n = static_cast<int>(ring.order.size()), p = ring.position;
-  const size_t block = a.count;
-  Buf in{static_cast<const char*>(a.sendbuff), elemSize},
-      out{static_cast<const char*>(a.recvbuff), elemSize};
-  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * block; };
+  const Buf in{a.sendbuff, elemSize}, out{a.recvbuff, elemSize};
+  auto blockOf = [&](int pos) { return static_cast<size_t>(ring.order[mod(pos, n)]) * a.count; };
   for (size_t b = lo; b < hi; b += chunkElems) {
     const size_t len = std::min(chunkElems, hi - b);
     for (int k = 0; k < n - 1; ++k)
-      addStep(lane, {in.at(blockOf(p - k - 1) + b), nullptr, len, k > 0, true, true, false});
-    addStep(lane, {in.at(blockOf(p) + b), out.mut(b), len, n > 1, false, true, true});
+      addStep(lane, {.local = in.at(blockOf(p - k - 1) + b),
+                     .count = len,
+                     .recv = k > 0,
+                     .send = true,
+                     .scaleLocal = true});
+    addStep(lane, {.local = in.at(blockOf(p) + b),
+                   .out = out.mut(b),
+                   .count = len,
+                   .recv = n > 1,
+                   .scaleLocal = true,
+                   .finalize = true});
   }
 }
 

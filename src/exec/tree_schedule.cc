@@ -186,11 +186,11 @@ ncclResult_t buildTreeProgram(const CollArgs& args, const std::vector<TreeView>&
       TreeChunk c{v, o, in, out, scratch, b, std::min(chunkElems, hi - b)};
       switch (args.kind) {
         case CollKind::kAllReduce:
-          reduceSteps(c, true, up);
+          reduceSteps(c, /*thenBroadcast=*/true, up);
           if (o.up >= 0) broadcastSteps(c, down);
           break;
         case CollKind::kReduce:
-          reduceSteps(c, false, up);
+          reduceSteps(c, /*thenBroadcast=*/false, up);
           break;
         case CollKind::kBroadcast:
           broadcastSteps(c, down);

@@ -19,100 +19,69 @@ namespace tccl::test {
 constexpr unsigned kNcclConfigMagic = 0xcafebeef;
 constexpr int kUndefInt = INT_MIN;  // NCCL_CONFIG_UNDEF_INT of every header
 
+// The fields of each released layout; a newer one appends to the one before.
+#define TCCL_NCCL_CONFIG_V21700_FIELDS \
+  size_t size;                         \
+  unsigned int magic;                  \
+  unsigned int version;                \
+  int blocking;                        \
+  int cgaClusterSize;                  \
+  int minCTAs;                         \
+  int maxCTAs;                         \
+  const char* netName;                 \
+  int splitShare;
+#define TCCL_NCCL_CONFIG_V22700_FIELDS \
+  TCCL_NCCL_CONFIG_V21700_FIELDS       \
+  int trafficClass;                    \
+  const char* commName;                \
+  int collnetEnable;                   \
+  int CTAPolicy;                       \
+  int shrinkShare;                     \
+  int nvlsCTAs;
+#define TCCL_NCCL_CONFIG_V22800_FIELDS \
+  TCCL_NCCL_CONFIG_V22700_FIELDS       \
+  int nChannelsPerNetPeer;             \
+  int nvlinkCentricSched;
+
 // v2.19.3-1 (struct ncclConfig_v21700, unchanged from 2.17 to 2.26).
 struct NcclConfig_2_19 {
-  size_t size;
-  unsigned int magic;
-  unsigned int version;
-  int blocking;
-  int cgaClusterSize;
-  int minCTAs;
-  int maxCTAs;
-  const char* netName;
-  int splitShare;
+  TCCL_NCCL_CONFIG_V21700_FIELDS
 };
 
-// v2.23.4-1: the same ncclConfig_v21700, written out again as that header has it.
+// v2.23.4-1: the same ncclConfig_v21700, a distinct type as a program built against it has.
 struct NcclConfig_2_23 {
-  size_t size;
-  unsigned int magic;
-  unsigned int version;
-  int blocking;
-  int cgaClusterSize;
-  int minCTAs;
-  int maxCTAs;
-  const char* netName;
-  int splitShare;
+  TCCL_NCCL_CONFIG_V21700_FIELDS
 };
 
 // v2.27.3-1 (struct ncclConfig_v22700).
 struct NcclConfig_2_27 {
-  size_t size;
-  unsigned int magic;
-  unsigned int version;
-  int blocking;
-  int cgaClusterSize;
-  int minCTAs;
-  int maxCTAs;
-  const char* netName;
-  int splitShare;
-  int trafficClass;
-  const char* commName;
-  int collnetEnable;
-  int CTAPolicy;
-  int shrinkShare;
-  int nvlsCTAs;
+  TCCL_NCCL_CONFIG_V22700_FIELDS
 };
 
 // v2.28.9-1 (struct ncclConfig_v22800).
 struct NcclConfig_2_28 {
-  size_t size;
-  unsigned int magic;
-  unsigned int version;
-  int blocking;
-  int cgaClusterSize;
-  int minCTAs;
-  int maxCTAs;
-  const char* netName;
-  int splitShare;
-  int trafficClass;
-  const char* commName;
-  int collnetEnable;
-  int CTAPolicy;
-  int shrinkShare;
-  int nvlsCTAs;
-  int nChannelsPerNetPeer;
-  int nvlinkCentricSched;
+  TCCL_NCCL_CONFIG_V22800_FIELDS
 };
 
 // v2.30.7-1 (struct ncclConfig_v23000).
 struct NcclConfig_2_30 {
-  size_t size;
-  unsigned int magic;
-  unsigned int version;
-  int blocking;
-  int cgaClusterSize;
-  int minCTAs;
-  int maxCTAs;
-  const char* netName;
-  int splitShare;
-  int trafficClass;
-  const char* commName;
-  int collnetEnable;
-  int CTAPolicy;
-  int shrinkShare;
-  int nvlsCTAs;
-  int nChannelsPerNetPeer;
-  int nvlinkCentricSched;
+  TCCL_NCCL_CONFIG_V22800_FIELDS
   int graphUsageMode;
   int numRmaCtx;
   int maxP2pPeers;
   int graphStreamOrdering;
 };
 
+#undef TCCL_NCCL_CONFIG_V22800_FIELDS
+#undef TCCL_NCCL_CONFIG_V22700_FIELDS
+#undef TCCL_NCCL_CONFIG_V21700_FIELDS
+
 static_assert(sizeof(NcclConfig_2_19) == 48 && sizeof(NcclConfig_2_23) == 48);
 static_assert(sizeof(NcclConfig_2_27) == 72 && sizeof(NcclConfig_2_28) == 80);
 static_assert(sizeof(NcclConfig_2_30) == 96);
+static_assert(offsetof(NcclConfig_2_27, commName) == 48 &&
+              offsetof(NcclConfig_2_30, nChannelsPerNetPeer) == 72 &&
+              offsetof(NcclConfig_2_30, graphStreamOrdering) == 92);
 
 // What NCCL_CONFIG_INITIALIZER of each header sets, field by field.
 template <typename Config>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/forked_ranks.h"
+#include "cuda/gpu_rank.h"
 
 namespace {
 
@@ -49,17 +50,14 @@ std::string vmmKind(void* p) {
 }
 
 int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
-  RANK_CHECK(fd, cudaSetDevice(0) == cudaSuccess, "cudaSetDevice failed");
   ncclComm_t comm;
-  ncclResult_t r = ncclCommInitRank(&comm, n, id, rank);
-  RANK_CHECK(fd, r == ncclSuccess, "init: %s: %s", ncclGetErrorString(r),
-             ncclGetLastError(nullptr));
+  if (!tccl::test::joinOnGpu0(rank, n, id, fd, &comm)) return 1;
   void* zero = &zero;
   RANK_CHECK(fd, ncclMemAlloc(&zero, 0) == ncclSuccess && zero == nullptr, "ncclMemAlloc(&p, 0)");
 
   const size_t bytes = (32 << 20) + 3;
   void *send = nullptr, *recv = nullptr;
-  r = ncclMemAlloc(&send, bytes);
+  ncclResult_t r = ncclMemAlloc(&send, bytes);
   RANK_CHECK(fd, r == ncclSuccess, "ncclMemAlloc: %s", ncclGetLastError(nullptr));
   RANK_CHECK(fd, ncclMemAlloc(&recv, bytes) == ncclSuccess, "ncclMemAlloc: %s",
              ncclGetLastError(nullptr));

@@ -16,17 +16,15 @@
 #include <vector>
 
 #include "common/forked_ranks.h"
+#include "cuda/gpu_rank.h"
 
 namespace {
 
 int gNodes = 1;  // set before the ranks fork
 
 int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
-  RANK_CHECK(fd, cudaSetDevice(0) == cudaSuccess, "cudaSetDevice failed");
   ncclComm_t comm;
-  ncclResult_t r = ncclCommInitRank(&comm, n, id, rank);
-  RANK_CHECK(fd, r == ncclSuccess, "init: %s: %s", ncclGetErrorString(r),
-             ncclGetLastError(nullptr));
+  if (!tccl::test::joinOnGpu0(rank, n, id, fd, &comm)) return 1;
   cudaStream_t s;
   cudaStreamCreate(&s);
   const size_t count = (8 << 20) + 7;
@@ -43,7 +41,7 @@ int rankMain(int rank, int n, const ncclUniqueId& id, int fd) {
     return v;
   };
   const float sum = n * (n + 1) / 2.0f;
-  r = ncclAllReduce(in, out, count, ncclFloat, ncclSum, comm, s);
+  ncclResult_t r = ncclAllReduce(in, out, count, ncclFloat, ncclSum, comm, s);
   RANK_CHECK(fd, r == ncclSuccess, "allreduce: %s", ncclGetLastError(comm));
   auto v = fetch(count);
   for (size_t i = 0; i < count; ++i)

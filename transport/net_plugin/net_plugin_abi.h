@@ -83,16 +83,20 @@ constexpr int kTrafficClassUndefined = -1;
 
 // ---- getProperties results, one shape per version.
 
+// The link fields, from speed to maxRecvs: in this order in every version.
+#define TCCL_NETABI_LINK_PROPERTIES \
+  int speed; /* Mbps */             \
+  int port;                         \
+  float latency; /* microseconds */ \
+  int maxComms;                     \
+  int maxRecvs; /* most buffers one grouped irecv may carry */
+
 struct PropertiesV6 {
   char* name;      // for logs
   char* pciPath;   // the device's directory under /sys, or null for a virtual NIC
   uint64_t guid;   // equal guids: one physical port behind several PCI functions
   int ptrSupport;  // kPtr* bits
-  int speed;       // Mbps
-  int port;
-  float latency;  // microseconds
-  int maxComms;
-  int maxRecvs;  // most buffers one grouped irecv may carry
+  TCCL_NETABI_LINK_PROPERTIES
 };
 
 struct PropertiesV7 {
@@ -100,11 +104,7 @@ struct PropertiesV7 {
   char* pciPath;
   uint64_t guid;
   int ptrSupport;
-  int speed;
-  int port;
-  float latency;
-  int maxComms;
-  int maxRecvs;
+  TCCL_NETABI_LINK_PROPERTIES
   DeviceType netDeviceType;
   int netDeviceVersion;
 };
@@ -115,11 +115,7 @@ struct PropertiesV8 {
   uint64_t guid;
   int ptrSupport;
   int regIsGlobal;  // a registration is usable on every comm, not only the one it was made on
-  int speed;
-  int port;
-  float latency;
-  int maxComms;
-  int maxRecvs;
+  TCCL_NETABI_LINK_PROPERTIES
   DeviceType netDeviceType;
   int netDeviceVersion;
 };
@@ -131,11 +127,7 @@ struct PropertiesV9 {
   int ptrSupport;
   int regIsGlobal;
   int forceFlush;  // flush every receive, whatever the GPU and PCI topology
-  int speed;
-  int port;
-  float latency;
-  int maxComms;
-  int maxRecvs;
+  TCCL_NETABI_LINK_PROPERTIES
   DeviceType netDeviceType;
   int netDeviceVersion;
   VirtualDeviceProps vProps;
@@ -144,25 +136,52 @@ struct PropertiesV9 {
 };
 using PropertiesV10 = PropertiesV9;  // unchanged in v10
 
+#undef TCCL_NETABI_LINK_PROPERTIES
+
 // ---- the function tables. "Comm" arguments are the plugin's opaque objects; requests
 // returned null mean "not now, call again"; connect/accept return a null comm until done.
 
-struct NetV6 {
+// The entries whose signature changed between versions.
+using InitFn = ncclResult_t (*)(Logger logFunction);
+using InitV10Fn = ncclResult_t (*)(Logger logFunction, ProfilerCallback profFunction);
+using ConnectV6Fn = ncclResult_t (*)(int dev, void* handle, void** sendComm);
+using ConnectV7Fn = ncclResult_t (*)(int dev, void* handle, void** sendComm,
+                                     DeviceHandle** sendDevComm);
+using ConnectV10Fn = ncclResult_t (*)(int dev, CommConfigV10* config, void* handle, void** sendComm,
+                                      DeviceHandle** sendDevComm);
+using AcceptV6Fn = ncclResult_t (*)(void* listenComm, void** recvComm);
+using AcceptV7Fn = ncclResult_t (*)(void* listenComm, void** recvComm, DeviceHandle** recvDevComm);
+using IsendIntFn = ncclResult_t (*)(void* sendComm, void* data, int size, int tag, void* mhandle,
+                                    void** request);
+using IsendV9Fn = ncclResult_t (*)(void* sendComm, void* data, size_t size, int tag, void* mhandle,
+                                   void** request);
+using IsendV10Fn = ncclResult_t (*)(void* sendComm, void* data, size_t size, int tag, void* mhandle,
+                                    void* pHandle, void** request);
+using IrecvIntFn = ncclResult_t (*)(void* recvComm, int n, void** data, int* sizes, int* tags,
+                                    void** mhandles, void** request);
+using IrecvV9Fn = ncclResult_t (*)(void* recvComm, int n, void** data, size_t* sizes, int* tags,
+                                   void** mhandles, void** request);
+using IrecvV10Fn = ncclResult_t (*)(void* recvComm, int n, void** data, size_t* sizes, int* tags,
+                                    void** mhandles, void** pHandles, void** request);
+
+// The 17 entries every version has, in ABI order (the whole v6 table). Newer tables derive
+// from it and append theirs; the base is plain data, so they start right after it.
+template <class Properties, class Init, class Connect, class Accept, class RegMrSize, class Isend,
+          class Irecv>
+struct NetCommon {
   const char* name;
-  ncclResult_t (*init)(Logger logFunction);
+  Init init;
   ncclResult_t (*devices)(int* ndev);
-  ncclResult_t (*getProperties)(int dev, PropertiesV6* props);
+  ncclResult_t (*getProperties)(int dev, Properties* props);
   ncclResult_t (*listen)(int dev, void* handle, void** listenComm);
-  ncclResult_t (*connect)(int dev, void* handle, void** sendComm);
-  ncclResult_t (*accept)(void* listenComm, void** recvComm);
-  ncclResult_t (*regMr)(void* comm, void* data, int size, int type, void** mhandle);
+  Connect connect;
+  Accept accept;
+  ncclResult_t (*regMr)(void* comm, void* data, RegMrSize size, int type, void** mhandle);
   ncclResult_t (*regMrDmaBuf)(void* comm, void* data, size_t size, int type, uint64_t offset,
                               int fd, void** mhandle);
   ncclResult_t (*deregMr)(void* comm, void* mhandle);
-  ncclResult_t (*isend)(void* sendComm, void* data, int size, int tag, void* mhandle,
-                        void** request);
-  ncclResult_t (*irecv)(void* recvComm, int n, void** data, int* sizes, int* tags, void** mhandles,
-                        void** request);
+  Isend isend;
+  Irecv irecv;
   ncclResult_t (*iflush)(void* recvComm, int n, void** data, int* sizes, void** mhandles,
                          void** request);
   ncclResult_t (*test)(void* request, int* done, int* sizes);
@@ -171,111 +190,36 @@ struct NetV6 {
   ncclResult_t (*closeListen)(void* listenComm);
 };
 
-struct NetV7 {
-  const char* name;
-  ncclResult_t (*init)(Logger logFunction);
-  ncclResult_t (*devices)(int* ndev);
-  ncclResult_t (*getProperties)(int dev, PropertiesV7* props);
-  ncclResult_t (*listen)(int dev, void* handle, void** listenComm);
-  ncclResult_t (*connect)(int dev, void* handle, void** sendComm, DeviceHandle** sendDevComm);
-  ncclResult_t (*accept)(void* listenComm, void** recvComm, DeviceHandle** recvDevComm);
-  ncclResult_t (*regMr)(void* comm, void* data, int size, int type, void** mhandle);
-  ncclResult_t (*regMrDmaBuf)(void* comm, void* data, size_t size, int type, uint64_t offset,
-                              int fd, void** mhandle);
-  ncclResult_t (*deregMr)(void* comm, void* mhandle);
-  ncclResult_t (*isend)(void* sendComm, void* data, int size, int tag, void* mhandle,
-                        void** request);
-  ncclResult_t (*irecv)(void* recvComm, int n, void** data, int* sizes, int* tags, void** mhandles,
-                        void** request);
-  ncclResult_t (*iflush)(void* recvComm, int n, void** data, int* sizes, void** mhandles,
-                         void** request);
-  ncclResult_t (*test)(void* request, int* done, int* sizes);
-  ncclResult_t (*closeSend)(void* sendComm);
-  ncclResult_t (*closeRecv)(void* recvComm);
-  ncclResult_t (*closeListen)(void* listenComm);
-  ncclResult_t (*getDeviceMr)(void* comm, void* mhandle, void** dptrMhandle);
-  ncclResult_t (*irecvConsumed)(void* recvComm, int n, void* request);
+using NetV6 = NetCommon<PropertiesV6, InitFn, ConnectV6Fn, AcceptV6Fn, int, IsendIntFn, IrecvIntFn>;
+
+using GetDeviceMrFn = ncclResult_t (*)(void* comm, void* mhandle, void** dptrMhandle);
+using IrecvConsumedFn = ncclResult_t (*)(void* recvComm, int n, void* request);
+using MakeVDeviceFn = ncclResult_t (*)(int* d, VirtualDeviceProps* props);
+
+struct NetV7
+    : NetCommon<PropertiesV7, InitFn, ConnectV7Fn, AcceptV7Fn, int, IsendIntFn, IrecvIntFn> {
+  GetDeviceMrFn getDeviceMr;
+  IrecvConsumedFn irecvConsumed;
 };
 
-struct NetV8 {
-  const char* name;
-  ncclResult_t (*init)(Logger logFunction);
-  ncclResult_t (*devices)(int* ndev);
-  ncclResult_t (*getProperties)(int dev, PropertiesV8* props);
-  ncclResult_t (*listen)(int dev, void* handle, void** listenComm);
-  ncclResult_t (*connect)(int dev, void* handle, void** sendComm, DeviceHandle** sendDevComm);
-  ncclResult_t (*accept)(void* listenComm, void** recvComm, DeviceHandle** recvDevComm);
-  ncclResult_t (*regMr)(void* comm, void* data, size_t size, int type, void** mhandle);
-  ncclResult_t (*regMrDmaBuf)(void* comm, void* data, size_t size, int type, uint64_t offset,
-                              int fd, void** mhandle);
-  ncclResult_t (*deregMr)(void* comm, void* mhandle);
-  ncclResult_t (*isend)(void* sendComm, void* data, int size, int tag, void* mhandle,
-                        void** request);
-  ncclResult_t (*irecv)(void* recvComm, int n, void** data, int* sizes, int* tags, void** mhandles,
-                        void** request);
-  ncclResult_t (*iflush)(void* recvComm, int n, void** data, int* sizes, void** mhandles,
-                         void** request);
-  ncclResult_t (*test)(void* request, int* done, int* sizes);
-  ncclResult_t (*closeSend)(void* sendComm);
-  ncclResult_t (*closeRecv)(void* recvComm);
-  ncclResult_t (*closeListen)(void* listenComm);
-  ncclResult_t (*getDeviceMr)(void* comm, void* mhandle, void** dptrMhandle);
-  ncclResult_t (*irecvConsumed)(void* recvComm, int n, void* request);
+struct NetV8
+    : NetCommon<PropertiesV8, InitFn, ConnectV7Fn, AcceptV7Fn, size_t, IsendIntFn, IrecvIntFn> {
+  GetDeviceMrFn getDeviceMr;
+  IrecvConsumedFn irecvConsumed;
 };
 
-struct NetV9 {
-  const char* name;
-  ncclResult_t (*init)(Logger logFunction);
-  ncclResult_t (*devices)(int* ndev);
-  ncclResult_t (*getProperties)(int dev, PropertiesV9* props);
-  ncclResult_t (*listen)(int dev, void* handle, void** listenComm);
-  ncclResult_t (*connect)(int dev, void* handle, void** sendComm, DeviceHandle** sendDevComm);
-  ncclResult_t (*accept)(void* listenComm, void** recvComm, DeviceHandle** recvDevComm);
-  ncclResult_t (*regMr)(void* comm, void* data, size_t size, int type, void** mhandle);
-  ncclResult_t (*regMrDmaBuf)(void* comm, void* data, size_t size, int type, uint64_t offset,
-                              int fd, void** mhandle);
-  ncclResult_t (*deregMr)(void* comm, void* mhandle);
-  ncclResult_t (*isend)(void* sendComm, void* data, size_t size, int tag, void* mhandle,
-                        void** request);
-  ncclResult_t (*irecv)(void* recvComm, int n, void** data, size_t* sizes, int* tags,
-                        void** mhandles, void** request);
-  ncclResult_t (*iflush)(void* recvComm, int n, void** data, int* sizes, void** mhandles,
-                         void** request);
-  ncclResult_t (*test)(void* request, int* done, int* sizes);
-  ncclResult_t (*closeSend)(void* sendComm);
-  ncclResult_t (*closeRecv)(void* recvComm);
-  ncclResult_t (*closeListen)(void* listenComm);
-  ncclResult_t (*getDeviceMr)(void* comm, void* mhandle, void** dptrMhandle);
-  ncclResult_t (*irecvConsumed)(void* recvComm, int n, void* request);
-  ncclResult_t (*makeVDevice)(int* d, VirtualDeviceProps* props);  // may be null
+struct NetV9
+    : NetCommon<PropertiesV9, InitFn, ConnectV7Fn, AcceptV7Fn, size_t, IsendV9Fn, IrecvV9Fn> {
+  GetDeviceMrFn getDeviceMr;
+  IrecvConsumedFn irecvConsumed;
+  MakeVDeviceFn makeVDevice;  // may be null
 };
 
-struct NetV10 {
-  const char* name;
-  ncclResult_t (*init)(Logger logFunction, ProfilerCallback profFunction);
-  ncclResult_t (*devices)(int* ndev);
-  ncclResult_t (*getProperties)(int dev, PropertiesV10* props);
-  ncclResult_t (*listen)(int dev, void* handle, void** listenComm);
-  ncclResult_t (*connect)(int dev, CommConfigV10* config, void* handle, void** sendComm,
-                          DeviceHandle** sendDevComm);
-  ncclResult_t (*accept)(void* listenComm, void** recvComm, DeviceHandle** recvDevComm);
-  ncclResult_t (*regMr)(void* comm, void* data, size_t size, int type, void** mhandle);
-  ncclResult_t (*regMrDmaBuf)(void* comm, void* data, size_t size, int type, uint64_t offset,
-                              int fd, void** mhandle);
-  ncclResult_t (*deregMr)(void* comm, void* mhandle);
-  ncclResult_t (*isend)(void* sendComm, void* data, size_t size, int tag, void* mhandle,
-                        void* pHandle, void** request);
-  ncclResult_t (*irecv)(void* recvComm, int n, void** data, size_t* sizes, int* tags,
-                        void** mhandles, void** pHandles, void** request);
-  ncclResult_t (*iflush)(void* recvComm, int n, void** data, int* sizes, void** mhandles,
-                         void** request);
-  ncclResult_t (*test)(void* request, int* done, int* sizes);
-  ncclResult_t (*closeSend)(void* sendComm);
-  ncclResult_t (*closeRecv)(void* recvComm);
-  ncclResult_t (*closeListen)(void* listenComm);
-  ncclResult_t (*getDeviceMr)(void* comm, void* mhandle, void** dptrMhandle);
-  ncclResult_t (*irecvConsumed)(void* recvComm, int n, void* request);
-  ncclResult_t (*makeVDevice)(int* d, VirtualDeviceProps* props);  // may be null
+struct NetV10 : NetCommon<PropertiesV10, InitV10Fn, ConnectV10Fn, AcceptV7Fn, size_t, IsendV10Fn,
+                          IrecvV10Fn> {
+  GetDeviceMrFn getDeviceMr;
+  IrecvConsumedFn irecvConsumed;
+  MakeVDeviceFn makeVDevice;  // may be null
 };
 
 // The exported symbol of each version, newest first: the order a loader tries them in.

@@ -133,6 +133,32 @@ ncclResult_t commonProperties(int dev, Props* props, tcpnet::DeviceInfo* info) {
   return tcpnet::accept(listenComm, comm);
 }
 
+// The entries of the table base `Common` (see NetCommon); the versioned ones are passed in.
+template <class Common>
+constexpr Common commonTable(decltype(Common::init) init,
+                             decltype(Common::getProperties) getProperties,
+                             decltype(Common::connect) connect, decltype(Common::accept) accept,
+                             decltype(Common::regMr) regMr, decltype(Common::isend) isend,
+                             decltype(Common::irecv) irecv) {
+  return {kName,
+          init,
+          tcpnet::devices,
+          getProperties,
+          tcpnet::listen,
+          connect,
+          accept,
+          regMr,
+          nullptr,
+          tcpnet::deregMr,
+          isend,
+          irecv,
+          tcpnet::iflush,
+          tcpnet::test,
+          tcpnet::closeSend,
+          tcpnet::closeRecv,
+          tcpnet::closeListen};
+}
+
 }  // namespace
 
 // Exported tables: C names, default visibility (the build hides everything else).
@@ -141,123 +167,38 @@ ncclResult_t commonProperties(int dev, Props* props, tcpnet::DeviceInfo* info) {
 extern "C" {
 
 #if defined(TESTNET_V6)
-TESTNET_EXPORT NetV6 ncclNetPlugin_v6 = {
-    kName,
-    initCore,
-    tcpnet::devices,
-    propertiesV6,
-    tcpnet::listen,
-    tcpnet::connect,
-    tcpnet::accept,
-    regMrInt,
-    nullptr,
-    tcpnet::deregMr,
-    TESTNET_ISEND(isendInt),
-    irecvInt,
-    tcpnet::iflush,
-    tcpnet::test,
-    tcpnet::closeSend,
-    tcpnet::closeRecv,
-    tcpnet::closeListen,
-};
+TESTNET_EXPORT NetV6 ncclNetPlugin_v6 =
+    commonTable<NetV6>(initCore, propertiesV6, tcpnet::connect, tcpnet::accept, regMrInt,
+                       TESTNET_ISEND(isendInt), irecvInt);
 #endif
 
+// getDeviceMr and irecvConsumed stay null: TCCL never offloads to the device.
 #if defined(TESTNET_V7)
 TESTNET_EXPORT NetV7 ncclNetPlugin_v7 = {
-    kName,
-    initCore,
-    tcpnet::devices,
-    propertiesV7,
-    tcpnet::listen,
-    connectDev,
-    acceptDev,
-    regMrInt,
-    nullptr,
-    tcpnet::deregMr,
-    TESTNET_ISEND(isendInt),
-    irecvInt,
-    tcpnet::iflush,
-    tcpnet::test,
-    tcpnet::closeSend,
-    tcpnet::closeRecv,
-    tcpnet::closeListen,
-    nullptr,
-    nullptr,
-};
+    commonTable<NetV7::NetCommon>(initCore, propertiesV7, connectDev, acceptDev, regMrInt,
+                                  TESTNET_ISEND(isendInt), irecvInt),
+    nullptr, nullptr};
 #endif
 
 #if defined(TESTNET_V8)
 TESTNET_EXPORT NetV8 ncclNetPlugin_v8 = {
-    kName,
-    initCore,
-    tcpnet::devices,
-    propertiesV8,
-    tcpnet::listen,
-    connectDev,
-    acceptDev,
-    tcpnet::regMr,
-    nullptr,
-    tcpnet::deregMr,
-    TESTNET_ISEND(isendInt),
-    irecvInt,
-    tcpnet::iflush,
-    tcpnet::test,
-    tcpnet::closeSend,
-    tcpnet::closeRecv,
-    tcpnet::closeListen,
-    nullptr,
-    nullptr,
-};
+    commonTable<NetV8::NetCommon>(initCore, propertiesV8, connectDev, acceptDev, tcpnet::regMr,
+                                  TESTNET_ISEND(isendInt), irecvInt),
+    nullptr, nullptr};
 #endif
 
 #if defined(TESTNET_V9)
 TESTNET_EXPORT NetV9 ncclNetPlugin_v9 = {
-    kName,
-    initCore,
-    tcpnet::devices,
-    propertiesV9,
-    tcpnet::listen,
-    connectDev,
-    acceptDev,
-    tcpnet::regMr,
-    nullptr,
-    tcpnet::deregMr,
-    TESTNET_ISEND(tcpnet::isend),
-    irecvWide,
-    tcpnet::iflush,
-    tcpnet::test,
-    tcpnet::closeSend,
-    tcpnet::closeRecv,
-    tcpnet::closeListen,
-    nullptr,
-    nullptr,
-    tcpnet::makeVDevice,
-};
+    commonTable<NetV9::NetCommon>(initCore, propertiesV9, connectDev, acceptDev, tcpnet::regMr,
+                                  TESTNET_ISEND(tcpnet::isend), irecvWide),
+    nullptr, nullptr, tcpnet::makeVDevice};
 #endif
 
 #if defined(TESTNET_V10)
 TESTNET_EXPORT NetV10 ncclNetPlugin_v10 = {
-    kName,
-    initV10,
-    tcpnet::devices,
-    propertiesV9,
-    tcpnet::listen,
-    connectV10,
-    acceptDev,
-    tcpnet::regMr,
-    nullptr,
-    tcpnet::deregMr,
-    TESTNET_ISEND(isendV10),
-    irecvV10,
-    tcpnet::iflush,
-    tcpnet::test,
-    tcpnet::closeSend,
-    tcpnet::closeRecv,
-    tcpnet::closeListen,
-    nullptr,
-    nullptr,
-    tcpnet::makeVDevice,
-};
+    commonTable<NetV10::NetCommon>(initV10, propertiesV9, connectV10, acceptDev, tcpnet::regMr,
+                                   TESTNET_ISEND(isendV10), irecvV10),
+    nullptr, nullptr, tcpnet::makeVDevice};
 #endif
 
 }  // extern "C"
