@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-#include "../common/memory_fifo.h"
+#include "common/memory_fifo.h"
 #include "db/tree_builder.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"
