@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 namespace {
 

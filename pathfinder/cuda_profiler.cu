@@ -10,7 +10,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/hwloc_library.h"
+#include "base/hwloc_library.h"
 #include "cuda_profiler.h"
 #include "device/cuda/cuda_raii.h"
 #include "device/cuda/reduce_kernel.h"

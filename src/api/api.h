@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "device/device_backend.h"
 
 #define NCCL_API(ret, func, ...)                                                            \

@@ -1,9 +1,9 @@
 #include <cstdint>
 
 #include "api/api.h"
+#include "base/datatype.h"
+#include "base/error.h"
 #include "core/communicator.h"
-#include "core/error.h"
-#include "exec/datatype.h"
 
 namespace tccl {
 

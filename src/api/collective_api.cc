@@ -2,10 +2,10 @@
 #include <cstring>
 
 #include "api/api.h"
+#include "base/datatype.h"
+#include "base/error.h"
 #include "core/communicator.h"
-#include "core/error.h"
 #include "core/group.h"
-#include "exec/datatype.h"
 
 using namespace tccl;
 

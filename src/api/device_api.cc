@@ -6,7 +6,7 @@ using std::size_t;
 #include <nccl_device.h>
 
 #include "api/api.h"
-#include "core/error.h"
+#include "base/error.h"
 
 using namespace tccl;
 

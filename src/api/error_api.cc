@@ -1,8 +1,8 @@
 // Error strings and debug settings.
 #include "api/api.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/communicator.h"
-#include "core/error.h"
-#include "core/log.h"
 
 using namespace tccl;
 

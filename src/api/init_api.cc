@@ -2,11 +2,11 @@
 #include <cstring>
 
 #include "api/api.h"
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
+#include "base/env.h"
+#include "base/error.h"
 #include "core/comm_init.h"
 #include "core/communicator.h"
-#include "core/env.h"
-#include "core/error.h"
 
 using namespace tccl;
 

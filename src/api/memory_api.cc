@@ -4,8 +4,8 @@
 #include <mutex>
 
 #include "api/api.h"
+#include "base/error.h"
 #include "core/communicator.h"
-#include "core/error.h"
 #include "core/user_memory.h"
 
 using namespace tccl;

@@ -2,8 +2,8 @@
 #include "tccl/tccl.h"
 
 #include "api/api.h"
+#include "base/error.h"
 #include "core/communicator.h"
-#include "core/error.h"
 #include "tccl/version.h"
 
 using namespace tccl;

@@ -1,8 +1,8 @@
 // PreMulSum operators.
 #include "api/api.h"
+#include "base/datatype.h"
+#include "base/error.h"
 #include "core/communicator.h"
-#include "core/error.h"
-#include "exec/datatype.h"
 
 using namespace tccl;
 

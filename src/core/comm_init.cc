@@ -6,15 +6,15 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/error.h"
+#include "base/log.h"
+#include "base/node_identity.h"
+#include "base/socket.h"
 #include "core/comm_config.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
-#include "core/error.h"
 #include "core/group.h"
-#include "core/log.h"
-#include "core/node_identity.h"
 #include "core/plan_setup.h"
-#include "core/socket.h"
 #include "exec/tree_schedule.h"
 #include "tccl/version.h"
 #include "transport/net/hop_setup.h"

@@ -3,10 +3,10 @@
 #include <cstring>
 #include <vector>
 
+#include "base/error.h"
 #include "core/comm_config.h"
 #include "core/comm_init.h"
 #include "core/communicator.h"
-#include "core/error.h"
 
 namespace tccl {
 namespace {

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/bootstrap.h"
-#include "core/env.h"
+#include "base/bootstrap.h"
+#include "core/runtime_env.h"
 #include "device/device_backend.h"
 #include "exec/buffer_exchange.h"
 #include "plan/plan.h"

@@ -4,9 +4,9 @@
 #include <mutex>
 #include <set>
 
+#include "base/error.h"
+#include "base/log.h"
 #include "core/communicator.h"
-#include "core/error.h"
-#include "core/log.h"
 
 #ifdef TCCL_HAVE_CUDA
 #include "device/cuda/cuda_backend.h"

@@ -7,11 +7,11 @@
 #include <memory>
 #include <vector>
 
+#include "base/datatype.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "exec/datatype.h"
 #include "exec/direct_allreduce.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"

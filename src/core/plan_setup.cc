@@ -4,11 +4,11 @@
 #include <optional>
 #include <thread>
 
+#include "base/error.h"
+#include "base/log.h"
 #include "base/text_file.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "db/db_json.h"
 #include "db/plan_from_db.h"
 #include "db/tccl_xml_import.h"

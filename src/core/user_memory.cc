@@ -1,9 +1,9 @@
 #include "core/user_memory.h"
 
+#include "base/env.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/cuda_glue.h"
-#include "core/env.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "transport/shm/shared_alloc.h"
 
 namespace tccl {

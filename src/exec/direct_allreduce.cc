@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "exec/datatype.h"
+#include "base/datatype.h"
 
 namespace tccl {
 namespace {

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "transport/connection.h"
 
 namespace tccl {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "core/hwloc_library.h"
+#include "base/hwloc_library.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "exec/datatype.h"
+#include "base/datatype.h"
 
 namespace tccl::test {
 

@@ -1,7 +1,7 @@
 // Backend selection without and with a device: the answer and the error are explicit.
 #include <gtest/gtest.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "device/cuda/cuda_backend.h"
 
 namespace tccl {

@@ -1,5 +1,5 @@
 // The device conversions (element_codec.h, compiled here for the host) against the host
-// backend's exec/datatype.h: every code decodes alike, and encodings agree on a sweep of
+// backend's base/datatype.h: every code decodes alike, and encodings agree on a sweep of
 // floats plus every rounding tie and its neighbours.
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/datatype.h"
 #include "device/cuda/element_codec.h"
-#include "exec/datatype.h"
 
 namespace tccl {
 namespace {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/datatype.h"
+#include "base/error.h"
 #include "cuda/cuda_test_util.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/host/host_reduce.h"
-#include "exec/datatype.h"
 
 namespace tccl {
 namespace {

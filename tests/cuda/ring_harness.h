@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "core/bootstrap.h"
-#include "core/error.h"
+#include "base/bootstrap.h"
+#include "base/datatype.h"
+#include "base/error.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_launch.h"
 #include "device/cuda/cuda_proxy.h"
-#include "exec/datatype.h"
 #include "exec/executor.h"
 #include "exec/ring_schedule.h"
 #include "transport/cuda/cuda_connection.h"

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "../common/forked_ranks.h"
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 using tccl::test::runForkedRanks;
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "../common/forked_ranks.h"
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 using tccl::test::report;
 using tccl::test::runForkedRanks;

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "net_plugin_test_util.h"
 #include "transport/net_plugin/net_plugin_loader.h"
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "test_net_stats.h"
 
 namespace tccl::test {

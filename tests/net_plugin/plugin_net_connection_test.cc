@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/bootstrap.h"
+#include "base/error.h"
 #include "common/forked_ranks.h"
-#include "core/bootstrap.h"
-#include "core/error.h"
 #include "net_plugin_test_util.h"
 #include "transport/net_plugin/net_plugin_loader.h"
 #include "transport/net_plugin/plugin_net_connection.h"

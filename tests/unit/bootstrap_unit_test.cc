@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/bootstrap.h"
-#include "core/error.h"
-#include "core/socket.h"
+#include "base/bootstrap.h"
+#include "base/error.h"
+#include "base/socket.h"
 
 using namespace tccl;
 

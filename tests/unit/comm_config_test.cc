@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "base/error.h"
 #include "common/nccl_config_layouts.h"
-#include "core/error.h"
 
 using namespace tccl;
 using namespace tccl::test;

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <random>
 
-#include "exec/datatype.h"
+#include "base/datatype.h"
 
 using namespace tccl;
 

@@ -2,9 +2,10 @@
 
 #include <cstdlib>
 
-#include "core/env.h"
-#include "core/error.h"
-#include "core/socket.h"
+#include "base/env.h"
+#include "base/error.h"
+#include "base/socket.h"
+#include "core/runtime_env.h"
 
 using namespace tccl;
 

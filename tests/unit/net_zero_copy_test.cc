@@ -10,10 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/bootstrap.h"
+#include "base/error.h"
 #include "common/forked_ranks.h"
 #include "common/rank_checks.h"
-#include "core/bootstrap.h"
-#include "core/error.h"
 #include "transport/net/net_connection.h"
 
 namespace tccl {

@@ -5,7 +5,7 @@
 #include <functional>
 #include <memory>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_raii.h"

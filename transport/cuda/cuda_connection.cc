@@ -10,8 +10,8 @@
 #include <cstring>
 #include <string>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_raii.h"

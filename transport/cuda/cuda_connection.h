@@ -16,7 +16,7 @@
 
 #include <memory>
 
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
 #include "plan/hop.h"
 #include "transport/connection.h"
 

@@ -1,9 +1,9 @@
 #include "transport/net/hop_setup.h"
 
+#include "base/error.h"
+#include "base/log.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "transport/net/net_connection.h"
 #include "transport/shm/shm_connection.h"
 

@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
-#include "core/log.h"
-#include "core/socket.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/socket.h"
 #include "transport/numa_binding.h"
 
 namespace tccl {

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <memory>
 
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
 #include "transport/async_steps.h"
 #include "transport/connection.h"
 

@@ -5,7 +5,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "transport/net_plugin/net_plugin_ops.h"
 
 namespace tccl {

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <vector>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "transport/net_plugin/net_plugin_ops.h"
 
 namespace tccl {

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "transport/host_staging.h"
 
 namespace tccl {

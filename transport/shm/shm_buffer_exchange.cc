@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "transport/shm/shared_alloc.h"
 #include "transport/shm/shm_segment.h"
 

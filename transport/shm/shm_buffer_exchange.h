@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
 #include "exec/buffer_exchange.h"
 
 namespace tccl {

@@ -8,8 +8,8 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "transport/shm/shm_segment.h"
 
 namespace tccl {

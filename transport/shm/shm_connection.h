@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
 #include "transport/connection.h"
 
 namespace tccl {

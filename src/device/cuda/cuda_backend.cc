@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/datatype.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "device/cuda/cuda_check.h"
-#include "exec/datatype.h"
 
 namespace tccl {
 

@@ -1,6 +1,6 @@
 #include "device/cuda/cuda_launch.h"
 
-#include "core/error.h"
+#include "base/error.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_proxy.h"

@@ -2,7 +2,7 @@
 
 #include <cuda_runtime.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace tccl {
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/driver_entry.h"
 

@@ -1,5 +1,5 @@
 // Bit-exact float <-> fp16/bf16/fp8 conversions usable on the device and the host. They
-// reproduce exec/datatype.h exactly (round to nearest even; fp16 overflows to infinity, fp8
+// reproduce base/datatype.h exactly (round to nearest even; fp16 overflows to infinity, fp8
 // saturates; NaN becomes the format's canonical NaN), so a GPU step gives the same bits as
 // the host backend. Integer-only: no device libm, no dependence on the GPU architecture.
 #pragma once

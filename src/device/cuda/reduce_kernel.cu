@@ -2,16 +2,16 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "base/datatype.h"
 #include "device/cuda/element_codec.h"
 #include "device/cuda/reduce_kernel.h"
-#include "exec/datatype.h"
 
 namespace tccl {
 namespace {
 
 constexpr int kThreads = 512;
 
-// Storage type -> compute type and the exact conversions of exec/datatype.h.
+// Storage type -> compute type and the exact conversions of base/datatype.h.
 template <typename T>
 struct DevTraits {
   using Compute = T;

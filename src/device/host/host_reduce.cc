@@ -4,8 +4,8 @@
 #include <array>
 #include <cstring>
 
-#include "core/error.h"
-#include "exec/datatype.h"
+#include "base/datatype.h"
+#include "base/error.h"
 
 namespace tccl {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/bootstrap.h"
+#include "base/bootstrap.h"
 
 #include <sys/socket.h>
 
@@ -7,11 +7,11 @@
 #include <cstring>
 #include <thread>
 
-#include "core/bootstrap_root.h"
-#include "core/env.h"
-#include "core/error.h"
-#include "core/job_secret.h"
-#include "core/log.h"
+#include "base/bootstrap_root.h"
+#include "base/env.h"
+#include "base/error.h"
+#include "base/job_secret.h"
+#include "base/log.h"
 
 namespace tccl {
 namespace {

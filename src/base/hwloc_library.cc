@@ -1,12 +1,12 @@
-#include "core/hwloc_library.h"
+#include "base/hwloc_library.h"
 
 #include <dlfcn.h>
 #include <hwloc.h>
 
 #include <cerrno>
 
-#include "core/env.h"
-#include "core/log.h"
+#include "base/env.h"
+#include "base/log.h"
 
 #define TCCL_HIDDEN __attribute__((visibility("hidden")))
 

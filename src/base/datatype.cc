@@ -1,4 +1,4 @@
-#include "exec/datatype.h"
+#include "base/datatype.h"
 
 #include <array>
 #include <cmath>

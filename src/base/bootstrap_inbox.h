@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 namespace tccl {
 

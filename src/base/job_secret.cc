@@ -1,11 +1,11 @@
-#include "core/job_secret.h"
+#include "base/job_secret.h"
 
 #include <sys/random.h>
 
 #include <cstring>
 #include <random>
 
-#include "core/env.h"
+#include "base/env.h"
 
 namespace tccl {
 namespace {

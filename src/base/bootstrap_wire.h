@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-#include "core/socket.h"
+#include "base/socket.h"
 
 namespace tccl {
 

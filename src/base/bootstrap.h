@@ -10,8 +10,8 @@
 #include <mutex>
 #include <vector>
 
-#include "core/bootstrap_inbox.h"
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_inbox.h"
+#include "base/bootstrap_wire.h"
 
 namespace tccl {
 

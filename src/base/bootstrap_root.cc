@@ -1,4 +1,4 @@
-#include "core/bootstrap_root.h"
+#include "base/bootstrap_root.h"
 
 #include <unistd.h>
 
@@ -9,10 +9,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/bootstrap_inbox.h"
-#include "core/error.h"
-#include "core/job_secret.h"
-#include "core/log.h"
+#include "base/bootstrap_inbox.h"
+#include "base/error.h"
+#include "base/job_secret.h"
+#include "base/log.h"
 
 namespace tccl {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/bootstrap_inbox.h"
+#include "base/bootstrap_inbox.h"
 
 #include <sys/socket.h>
 
@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 
 namespace tccl {
 

@@ -1,11 +1,11 @@
-#include "core/error.h"
+#include "base/error.h"
 
 #include <cstdarg>
 #include <cstdio>
 #include <exception>
 #include <new>
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace tccl {
 namespace {

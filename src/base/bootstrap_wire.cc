@@ -1,4 +1,4 @@
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 #include <algorithm>
 #include <cstring>

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "core/bootstrap_wire.h"
+#include "base/bootstrap_wire.h"
 
 namespace tccl {
 

@@ -1,11 +1,11 @@
-#include "core/node_identity.h"
+#include "base/node_identity.h"
 
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
-#include "core/env.h"
+#include "base/env.h"
 
 namespace tccl {
 namespace {
