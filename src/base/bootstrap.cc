@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/bootstrap_root.h"
+#include "base/bootstrap_tags.h"
 #include "base/env.h"
 #include "base/error.h"
 #include "base/job_secret.h"
@@ -16,8 +17,6 @@
 namespace tccl {
 namespace {
 constexpr uint64_t kIdMagic = 0x54434346554e4944ull;  // "TCCFUNID"
-// Tags at and above this are reserved for collectives of the bootstrap itself.
-constexpr uint32_t kCollTagBase = 0x80000000u;
 
 bool isLoopback(const SocketAddress& a) {
   const std::string s = a.toString();
@@ -326,7 +325,7 @@ ncclResult_t Bootstrap::allGather(void* data, size_t bytesPerRank) {
   for (int s = 0; s < nranks_ - 1; ++s) {
     int sendSlot = (rank_ - s + nranks_) % nranks_;
     int recvSlot = (rank_ - s - 1 + nranks_) % nranks_;
-    uint32_t tag = kCollTagBase | (collTag_++ & 0x7fffffff);
+    uint32_t tag = bootstrap_tags::kCollective | (collTag_++ & 0x7fffffff);
     TCCL_CHECK(send(next, tag, base + sendSlot * bytesPerRank, bytesPerRank));
     TCCL_CHECK(recv(prev, tag, base + recvSlot * bytesPerRank, bytesPerRank));
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/node_identity.h"
@@ -22,9 +23,6 @@
 
 namespace tccl {
 namespace {
-
-constexpr uint32_t kRingTagBase = 0x100;
-constexpr uint32_t kTreeTagBase = 0x1000;
 
 void printVersionOnce() {
   static std::once_flag once;
@@ -94,7 +92,7 @@ ncclResult_t connectRings(ncclComm* comm) {
     if (n == 1) continue;
     const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) -
                                      ring.order.begin());
-    const uint32_t tag = kRingTagBase + static_cast<uint32_t>(c);
+    const uint32_t tag = bootstrap_tags::kRing.first + static_cast<uint32_t>(c);
     plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &comm->channels[c].send);
     plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false,
           &comm->channels[c].recv);
@@ -103,7 +101,7 @@ ncclResult_t connectRings(ncclComm* comm) {
   if (trees)
     for (size_t t = 0; t < plan.trees.size(); ++t)
       for (int peer : treeNeighbors(plan.trees[t], comm->rank)) {
-        const uint32_t tag = kTreeTagBase + static_cast<uint32_t>(t);
+        const uint32_t tag = bootstrap_tags::kTree.first + static_cast<uint32_t>(t);
         plan1(peer, tag, nullptr, true, &comm->channels[link].send);
         plan1(peer, tag, nullptr, false, &comm->channels[link].recv);
         ++link;

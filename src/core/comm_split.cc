@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "core/comm_config.h"
 #include "core/comm_init.h"
@@ -10,7 +11,6 @@
 
 namespace tccl {
 namespace {
-constexpr uint32_t kShrinkTag = 0x20000;
 
 struct SplitEntry {
   int color;
@@ -80,9 +80,9 @@ ncclResult_t commShrink(ncclComm_t comm, const int* exclude, int nExclude, ncclC
   if (survivors.front() == comm->rank) {
     TCCL_CHECK(createUniqueId(&id, static_cast<double>(comm->env.bootstrapTimeoutSec), false));
     for (size_t i = 1; i < survivors.size(); ++i)
-      TCCL_CHECK(comm->bootstrap->send(survivors[i], kShrinkTag, &id, sizeof(id)));
+      TCCL_CHECK(comm->bootstrap->send(survivors[i], bootstrap_tags::kShrink, &id, sizeof(id)));
   } else {
-    TCCL_CHECK(comm->bootstrap->recv(survivors.front(), kShrinkTag, &id, sizeof(id)));
+    TCCL_CHECK(comm->bootstrap->recv(survivors.front(), bootstrap_tags::kShrink, &id, sizeof(id)));
   }
   const int newRank = static_cast<int>(std::find(survivors.begin(), survivors.end(), comm->rank) -
                                        survivors.begin());

@@ -9,6 +9,7 @@
 #include "core/communicator.h"
 
 #ifdef TCCL_HAVE_CUDA
+#include "base/bootstrap_tags.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_launch.h"
 #include "device/cuda/cuda_proxy.h"
@@ -28,8 +29,6 @@ struct CudaCommState {
 };
 
 namespace {
-constexpr uint32_t kAttachedTagBit = 0x20000000;
-
 CudaCommState* state(const ncclComm& comm) {
   return static_cast<CudaCommState*>(comm.cudaState.get());
 }
@@ -122,11 +121,11 @@ ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
                                 std::unique_ptr<Connection>* out) {
   TCCL_CHECK(
       cudaConnectRecv(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out));
-  return comm.bootstrap->send(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
+  return comm.bootstrap->send(hop.peer, hop.tag | bootstrap_tags::kCudaAttached, nullptr, 0);
 }
 
 ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop) {
-  return comm.bootstrap->recv(hop.peer, hop.tag | kAttachedTagBit, nullptr, 0);
+  return comm.bootstrap->recv(hop.peer, hop.tag | bootstrap_tags::kCudaAttached, nullptr, 0);
 }
 
 std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm& comm) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/bootstrap_tags.h"
 #include "base/datatype.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -19,8 +20,6 @@
 
 namespace tccl {
 namespace {
-
-constexpr uint32_t kP2pTag = 0x10000;
 
 struct CommWork {
   ncclComm* comm = nullptr;
@@ -45,7 +44,7 @@ CommWork& workFor(std::vector<CommWork>& all, ncclComm* comm) {
 HopSetup p2pHop(const ncclComm* comm, int peer) {
   HopSetup hop;
   hop.peer = peer;
-  hop.tag = kP2pTag;
+  hop.tag = bootstrap_tags::kP2p;
   hop.net = hopUsesNet(*comm, peer);
   return hop;
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/text_file.h"
@@ -18,8 +19,6 @@
 
 namespace tccl {
 namespace {
-
-constexpr uint32_t kAutoDbSizeTag = 0x30000, kAutoDbTextTag = 0x30001;
 
 uint64_t hashText(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -148,12 +147,13 @@ ncclResult_t autoDatabase(ncclComm* comm, const NodeView& node, DbChoice* choice
     const uint64_t size = text.size();
     for (int r : peers) {
       if (r == leader) continue;
-      TCCL_CHECK(comm->bootstrap->send(r, kAutoDbSizeTag, &size, sizeof size));
-      if (size) TCCL_CHECK(comm->bootstrap->send(r, kAutoDbTextTag, text.data(), text.size()));
+      TCCL_CHECK(comm->bootstrap->send(r, bootstrap_tags::kAutoDbSize, &size, sizeof size));
+      if (size)
+        TCCL_CHECK(comm->bootstrap->send(r, bootstrap_tags::kAutoDbText, text.data(), text.size()));
     }
   } else {
     uint64_t size = 0;
-    TCCL_CHECK(comm->bootstrap->recv(leader, kAutoDbSizeTag, &size, sizeof size));
+    TCCL_CHECK(comm->bootstrap->recv(leader, bootstrap_tags::kAutoDbSize, &size, sizeof size));
     if (size > kMaxInputFileBytes)
       return setError(ncclSystemError, "TCCL_DB=auto: rank %d announced a %llu-byte database",
                       leader, static_cast<unsigned long long>(size));
@@ -163,7 +163,8 @@ ncclResult_t autoDatabase(ncclComm* comm, const NodeView& node, DbChoice* choice
       return ncclSuccess;
     }
     text.resize(size);
-    TCCL_CHECK(comm->bootstrap->recv(leader, kAutoDbTextTag, text.data(), text.size()));
+    TCCL_CHECK(
+        comm->bootstrap->recv(leader, bootstrap_tags::kAutoDbText, text.data(), text.size()));
   }
   if (text.empty()) return ncclSuccess;
   db::LoadResult loaded = db::parseDatabase(text);

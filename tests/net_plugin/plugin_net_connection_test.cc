@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/bootstrap.h"
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "common/forked_ranks.h"
 #include "net_plugin_test_util.h"
@@ -28,8 +29,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kSlot = 4096;
-constexpr uint32_t kHandleTag = 0x13000;
-constexpr uint32_t kSignalTag = 0x13001;
+constexpr uint32_t kHandleTag = bootstrap_tags::kTests.first;  // + the sender's rank
+constexpr uint32_t kSignalTag = bootstrap_tags::kTests.first + 0x100;
 // Stands for TCCL_TIMEOUT: a dead peer must be reported well before it.
 constexpr double kTimeoutSec = 10;
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/bootstrap.h"
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "common/forked_ranks.h"
 #include "common/rank_checks.h"
@@ -62,7 +63,7 @@ class HeldSteps final : public AsyncSteps {
 };
 
 constexpr size_t kSlotBytes = 4096;
-constexpr uint32_t kSignalTag = 0x77;
+constexpr uint32_t kSignalTag = bootstrap_tags::kTests.first + 0x77;
 
 using test::pollFor;
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/bootstrap.h"
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "common/forked_ranks.h"
 #include "common/rank_checks.h"
@@ -20,7 +21,7 @@ namespace tccl {
 namespace {
 
 constexpr size_t kSlotBytes = 64 << 10;
-constexpr uint32_t kSignalTag = 0x78;
+constexpr uint32_t kSignalTag = bootstrap_tags::kTests.first + 0x78;
 
 using test::pollFor;
 

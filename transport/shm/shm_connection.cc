@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "transport/shm/shm_segment.h"
@@ -18,7 +19,6 @@ namespace {
 constexpr uint32_t kFifoMagic = 0x7CC1F1F0;
 constexpr int kMaxSlots = 64;
 constexpr size_t kDataOffset = 4096;
-constexpr uint32_t kAttachedTagBit = 0x40000000;
 
 struct FifoHeader {
   alignas(64) std::atomic<uint64_t> head;  // slots committed by the sender
@@ -150,11 +150,11 @@ ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionS
   hdr->receiverPid.store(getpid());
   seg.unlink();
   *out = std::make_unique<ShmConnection>(std::move(seg), false, peer);
-  return bootstrap.send(peer, spec.tag | kAttachedTagBit, nullptr, 0);
+  return bootstrap.send(peer, spec.tag | bootstrap_tags::kShmAttached, nullptr, 0);
 }
 
 ncclResult_t shmAwaitReceiver(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec) {
-  return bootstrap.recv(peer, spec.tag | kAttachedTagBit, nullptr, 0);
+  return bootstrap.recv(peer, spec.tag | bootstrap_tags::kShmAttached, nullptr, 0);
 }
 
 }  // namespace tccl
