@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "db/node_chain_dp.h"
-#include "db/tree_builder.h"
+#include "plan/tree_builder.h"
 
 namespace tccl::db {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "db/tree_builder.h"
+#include "plan/tree_builder.h"
 
 namespace tccl {
 namespace {

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <map>
 
-#include "db/tree_builder.h"
 #include "plan/plan.h"
+#include "plan/tree_builder.h"
 
 namespace tccl {
 

@@ -5,8 +5,8 @@
 #include <random>
 
 #include "db/node_chain_dp.h"
-#include "db/tree_builder.h"
 #include "db_test_util.h"
+#include "plan/tree_builder.h"
 
 namespace tccl::db {
 namespace {

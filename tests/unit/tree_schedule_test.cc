@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "common/memory_fifo.h"
-#include "db/tree_builder.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"
+#include "plan/tree_builder.h"
 #include "transport/connection.h"
 
 namespace tccl {

@@ -1,4 +1,4 @@
-#include "db/tree_builder.h"
+#include "plan/tree_builder.h"
 
 namespace tccl::db {
 
