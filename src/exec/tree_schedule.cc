@@ -140,8 +140,10 @@ void broadcastSteps(const TreeChunk& c, Lane& lane) {
 
 std::vector<int> treeNeighbors(const Tree& tree, int rank) {
   std::vector<int> n;
+  n.reserve(tree.children[rank].size() + 1);
   if (tree.parent[rank] >= 0) n.push_back(tree.parent[rank]);
-  n.insert(n.end(), tree.children[rank].begin(), tree.children[rank].end());
+  // A loop, not insert(): GCC 12 warns falsely (-Wstringop-overflow) on the insert.
+  for (int child : tree.children[rank]) n.push_back(child);
   return n;
 }
 
