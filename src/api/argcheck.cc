@@ -55,10 +55,10 @@ ncclResult_t resolveRedOp(ncclComm_t comm, ncclRedOp_t op, ncclDataType_t type, 
       break;
   }
   const int64_t index = static_cast<int64_t>(op) - ncclNumOps;
-  if (index < 0 || index >= static_cast<int64_t>(comm->userOps.size()) ||
-      !comm->userOps[index].live)
+  const UserRedOp* found = comm->userOps.find(index);
+  if (!found)
     return setError(ncclInvalidArgument, "%s: invalid reduction op %d", fn, static_cast<int>(op));
-  const UserRedOp& user = comm->userOps[index];
+  const UserRedOp& user = *found;
   if (user.type != type)
     return setError(ncclInvalidArgument, "%s: op %d was created for datatype %s, not %s", fn,
                     static_cast<int>(op), dataTypeName(user.type), dataTypeName(type));

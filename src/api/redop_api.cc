@@ -53,21 +53,15 @@ ncclResult_t ncclRedOpCreatePreMulSum(ncclRedOp_t* op, void* scalar, ncclDataTyp
       return setError(ncclInvalidArgument, "%s: invalid scalar residence %d", fn,
                       static_cast<int>(residence));
     UserRedOp user;
-    user.live = true;
     user.type = datatype;
     if (residence == ncclScalarHostImmediate)
       user.scalar = hostScalar(scalar, datatype);
     else
       user.scalarPtr = scalar;
-    size_t slot = 0;
-    while (slot < comm->userOps.size() && comm->userOps[slot].live) ++slot;
-    if (slot == comm->userOps.size())
-      comm->userOps.push_back(user);
-    else
-      comm->userOps[slot] = user;
-    if (ncclNumOps + slot > static_cast<size_t>(ncclMaxRedOp))
-      return setError(ncclInvalidUsage, "%s: too many reduction operators", fn);
-    *op = static_cast<ncclRedOp_t>(ncclNumOps + slot);
+    const std::optional<size_t> slot =
+        comm->userOps.add(user, static_cast<size_t>(ncclMaxRedOp) + 1 - ncclNumOps);
+    if (!slot) return setError(ncclInvalidUsage, "%s: too many reduction operators", fn);
+    *op = static_cast<ncclRedOp_t>(ncclNumOps + *slot);
     return ncclSuccess;
   };
   return finish(comm, run());
@@ -83,12 +77,10 @@ ncclResult_t ncclRedOpDestroy(ncclRedOp_t op, ncclComm_t comm) try {
       return setError(ncclInvalidArgument, "%s: op %d is built in and cannot be destroyed", fn,
                       static_cast<int>(op));
     const int64_t index = static_cast<int64_t>(op) - ncclNumOps;
-    if (index < 0 || index >= static_cast<int64_t>(comm->userOps.size()) ||
-        !comm->userOps[index].live)
+    if (!comm->userOps.remove(index))
       return setError(ncclInvalidArgument,
                       "%s: op %d was not created on this communicator (or was destroyed)", fn,
                       static_cast<int>(op));
-    comm->userOps[index].live = false;
     return ncclSuccess;
   };
   return finish(comm, run());

@@ -13,6 +13,7 @@
 
 #include "base/bootstrap.h"
 #include "core/runtime_env.h"
+#include "core/user_redops.h"
 #include "device/device_backend.h"
 #include "exec/buffer_exchange.h"
 #include "plan/plan.h"
@@ -25,14 +26,6 @@ struct CudaCommState;  // src/core/cuda_glue.cc; only builds with the CUDA backe
 struct ChannelConnections {
   std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
   std::unique_ptr<Connection> recv;  // from the previous one
-};
-
-// A PreMulSum operator created by ncclRedOpCreatePreMulSum.
-struct UserRedOp {
-  bool live = false;
-  ncclDataType_t type = ncclFloat32;
-  double scalar = 1.0;
-  const void* scalarPtr = nullptr;  // ncclScalarDevice: read when the collective runs
 };
 
 }  // namespace tccl
@@ -59,7 +52,7 @@ struct ncclComm {
   uint64_t directSeq = 0;
   // The CUDA backend's proxy and typed backend (src/core/cuda_glue.cc); null on the host.
   std::shared_ptr<tccl::CudaCommState> cudaState;
-  std::vector<tccl::UserRedOp> userOps;
+  tccl::UserRedOps userOps;
 
   std::atomic<bool> abortFlag{false};
   std::atomic<ncclResult_t> asyncError{ncclSuccess};
