@@ -23,11 +23,11 @@ enum class Shape { kBoth, kLocalOnly, kReceivedOnly, kBothFinalize };
 struct KernelCase {
   ncclDataType_t type;
   ReduceKind kind;
-  bool deviceScalar;
-  Shape shape;
-  size_t count;
-  size_t misalign;  // elements
-  bool copyEngine;
+  bool deviceScalar = false;
+  Shape shape = Shape::kBoth;
+  size_t count = 0;
+  size_t misalign = 0;  // elements
+  bool copyEngine = false;
 };
 
 std::string describe(const KernelCase& c) {
@@ -180,7 +180,11 @@ TEST_F(CudaKernels, EveryTypeAndOpMatchesHost) {
                             ReduceKind::kPreMulSum})
       for (size_t count : {size_t{1}, size_t{31}, size_t{4099}, (size_t{1} << 20) + 5})
         for (size_t mis : {size_t{0}, size_t{1}}) {
-          check({static_cast<ncclDataType_t>(t), kind, false, Shape::kBoth, count, mis, false});
+          check({.type = static_cast<ncclDataType_t>(t),
+                 .kind = kind,
+                 .shape = Shape::kBoth,
+                 .count = count,
+                 .misalign = mis});
           if (HasFatalFailure()) return;
         }
 }
@@ -189,14 +193,18 @@ TEST_F(CudaKernels, PreMulSumScalesLocalOnly) {
   for (int t = 0; t < ncclNumTypes; ++t)
     for (bool dev : {false, true})
       for (Shape s : {Shape::kBoth, Shape::kLocalOnly, Shape::kReceivedOnly}) {
-        check({static_cast<ncclDataType_t>(t), ReduceKind::kPreMulSum, dev, s, 10007, 0, false});
+        check({.type = static_cast<ncclDataType_t>(t),
+               .kind = ReduceKind::kPreMulSum,
+               .deviceScalar = dev,
+               .shape = s,
+               .count = 10007});
         if (HasFatalFailure()) return;
       }
 }
 
 TEST_F(CudaKernels, IntegerAvgDivides) {
   for (ncclDataType_t t : {ncclInt8, ncclUint8, ncclInt32, ncclUint32, ncclInt64, ncclUint64}) {
-    check({t, ReduceKind::kSum, false, Shape::kBothFinalize, 70001, 0, false});
+    check({.type = t, .kind = ReduceKind::kSum, .shape = Shape::kBothFinalize, .count = 70001});
     if (HasFatalFailure()) return;
   }
 }
@@ -206,7 +214,12 @@ TEST_F(CudaKernels, CopiesByKernelAndCopyEngine) {
     for (Shape s : {Shape::kLocalOnly, Shape::kReceivedOnly})
       for (size_t mis : {size_t{0}, size_t{3}})
         for (bool ce : {false, true}) {
-          check({t, ReduceKind::kSum, false, s, (size_t{1} << 20) + 9, mis, ce});
+          check({.type = t,
+                 .kind = ReduceKind::kSum,
+                 .shape = s,
+                 .count = (size_t{1} << 20) + 9,
+                 .misalign = mis,
+                 .copyEngine = ce});
           if (HasFatalFailure()) return;
         }
 }

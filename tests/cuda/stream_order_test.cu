@@ -50,7 +50,7 @@ TEST(CudaStreamOrder, LaunchReturnsAtOnceAndStreamsAreOrdered) {
       *dev, proxy, {user},
       [&]() -> ncclResult_t {
         spinThenFill<<<1, 32, 0, dev->stream()>>>(nullptr, 0, 0, 200'000'000LL);
-        DataStep step{in.get(), nullptr, out.get(), nullptr, n, false, false};
+        DataStep step{.local = in.get(), .out0 = out.get(), .count = n};
         ReduceSpec spec;
         return dev->run(spec, step);
       },

@@ -20,13 +20,19 @@ inline Hop bounce(int numa) {
              .readEngine = Engine::kCopyEngine,
              .numa = numa};
 }
+// The ends of a net hop: GPU-direct on this side, on the other, and the NIC.
+struct NetEnds {
+  bool gdr = false;
+  bool peerGdr = false;
+  int nic = 0;
+};
 // A net hop: gpuDirect on this side, peerGpuDirect on the other; staged on NUMA 0 otherwise.
-inline Hop net(bool gdr, bool peerGdr, int nic = 0) {
+inline Hop net(NetEnds ends) {
   return Hop{.kind = HopKind::kNet,
-             .numa = gdr ? -1 : 0,
-             .nic = nic,
-             .gpuDirect = gdr,
-             .peerGpuDirect = peerGdr};
+             .numa = ends.gdr ? -1 : 0,
+             .nic = ends.nic,
+             .gpuDirect = ends.gdr,
+             .peerGpuDirect = ends.peerGdr};
 }
 
 inline Channel ring(std::vector<int> order, std::vector<Hop> hops, double gbps) {
@@ -56,13 +62,13 @@ inline NodeType sampleNode(const std::string& name = "box4", const std::string& 
   n.intra = {all, pair};
   InterEntry chain;
   chain.gpus = {0, 1, 2, 3};
-  chain.entry = net(true, true);
-  chain.exit = net(true, true);
+  chain.entry = net({.gdr = true, .peerGdr = true});
+  chain.exit = net({.gdr = true, .peerGdr = true});
   chain.channels = {ring({0, 1, 2, 3}, {p2pWrite(), bounce(1), p2pWrite()}, 11.0)};
   chain.gbps = 11.0;
   InterEntry staged = chain;
-  staged.entry = net(false, false);
-  staged.exit = net(false, false);
+  staged.entry = net({.gdr = false, .peerGdr = false});
+  staged.exit = net({.gdr = false, .peerGdr = false});
   staged.channels = {ring({1, 0, 3, 2}, {p2pWrite(), bounce(1), p2pWrite()}, 9.0)};
   staged.gbps = 9.0;
   n.inter = {chain, staged};

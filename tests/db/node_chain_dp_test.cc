@@ -13,12 +13,13 @@ namespace {
 
 TEST(NodeChainDp, HopCodesMeetAsDocumented) {
   // Node i sends GPU-direct into a staged receiver; node i+1 receives staged from a GDR peer.
-  const Hop exit = testing::net(/*gdr=*/true, /*peerGdr=*/false);
-  const Hop entry = testing::net(/*gdr=*/false, /*peerGdr=*/true);
+  const Hop exit = testing::net({.gdr = true, .peerGdr = false});
+  const Hop entry = testing::net({.gdr = false, .peerGdr = true});
   EXPECT_EQ(exitCode(exit), entryCode(entry));
   // Same flags on both sides describe different transfers unless symmetric.
-  EXPECT_NE(exitCode(exit), entryCode(testing::net(true, false)));
-  EXPECT_EQ(exitCode(testing::net(true, true)), entryCode(testing::net(true, true)));
+  EXPECT_NE(exitCode(exit), entryCode(testing::net({.gdr = true, .peerGdr = false})));
+  EXPECT_EQ(exitCode(testing::net({.gdr = true, .peerGdr = true})),
+            entryCode(testing::net({.gdr = true, .peerGdr = true})));
 }
 
 TEST(NodeChainDp, HomogeneousPicksBestClosingCode) {

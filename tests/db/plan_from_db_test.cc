@@ -97,8 +97,8 @@ TEST(PlanFromDb, TwoHomogeneousNodesPickBestChainAndCloseRing) {
   expectValidRing(r, 8);
   // The GDR chain (11 GB/s) beats the staged one (9): GPUs 0,1,2,3 on both nodes.
   EXPECT_EQ(r.order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
-  EXPECT_EQ(r.hops[3], net(true, true));
-  EXPECT_EQ(r.hops[7], net(true, true));
+  EXPECT_EQ(r.hops[3], net({.gdr = true, .peerGdr = true}));
+  EXPECT_EQ(r.hops[7], net({.gdr = true, .peerGdr = true}));
   EXPECT_EQ(r.hops[0], p2pWrite());
   ASSERT_EQ(p.plan->trees.size(), 2u);
 }
@@ -122,11 +122,15 @@ Database heterogeneousDb() {
   };
   // a: receives staged from a GDR sender (entry gdr=false, peer=true), sends GDR to a staged
   //    receiver (exit gdr=true, peer=false), 20 GB/s; or all-GDR, 5 GB/s.
-  a.inter = {chainEntry({1, 0}, net(true, true), net(true, true), 5),
-             chainEntry({0, 1}, net(false, true), net(true, false), 20)};
+  a.inter = {chainEntry({1, 0}, net({.gdr = true, .peerGdr = true}),
+                        net({.gdr = true, .peerGdr = true}), 5),
+             chainEntry({0, 1}, net({.gdr = false, .peerGdr = true}),
+                        net({.gdr = true, .peerGdr = false}), 20)};
   // b: the mirror image, 15 GB/s; or all-GDR at 30.
-  b.inter = {chainEntry({0, 1}, net(true, true), net(true, true), 30),
-             chainEntry({1, 0}, net(false, true), net(true, false), 15)};
+  b.inter = {chainEntry({0, 1}, net({.gdr = true, .peerGdr = true}),
+                        net({.gdr = true, .peerGdr = true}), 30),
+             chainEntry({1, 0}, net({.gdr = false, .peerGdr = true}),
+                        net({.gdr = true, .peerGdr = false}), 15)};
   db.nodes = {a, b};
   return db;
 }
@@ -141,8 +145,8 @@ TEST(PlanFromDb, HeterogeneousNodesMeetOnHopCodes) {
   expectValidRing(r, 4);
   // min(20, 15) = 15 beats min(5, 30) = 5: a runs 0->1, b runs 1->0 (ranks 3, 2).
   EXPECT_EQ(r.order, (std::vector<int>{0, 1, 3, 2}));
-  EXPECT_EQ(r.hops[1], net(true, false));
-  EXPECT_EQ(r.hops[3], net(true, false));
+  EXPECT_EQ(r.hops[1], net({.gdr = true, .peerGdr = false}));
+  EXPECT_EQ(r.hops[3], net({.gdr = true, .peerGdr = false}));
   // Node i's exit and node i+1's entry describe the same transfer.
   const Hop& aExit = db.nodes[0].inter[1].exit;
   const Hop& bEntry = db.nodes[1].inter[1].entry;
@@ -185,8 +189,8 @@ TEST(PlanFromDb, OneGpuPerNode) {
   Database db = testing::sampleDatabase();
   InterEntry single;
   single.gpus = {2};
-  single.entry = net(true, true);
-  single.exit = net(true, true);
+  single.entry = net({.gdr = true, .peerGdr = true});
+  single.exit = net({.gdr = true, .peerGdr = true});
   single.channels = {ring({2}, {}, 12)};
   single.gbps = 12;
   db.nodes[0].inter.push_back(single);
@@ -195,7 +199,7 @@ TEST(PlanFromDb, OneGpuPerNode) {
   DbPlan p = buildPlanFromDatabase(db, "x", job.ranks, job.shape);
   ASSERT_TRUE(p.plan) << p.whyNot;
   EXPECT_EQ(p.plan->rings[0].order, (std::vector<int>{0, 1, 2}));
-  EXPECT_EQ(p.plan->rings[0].hops, std::vector<Hop>(3, net(true, true)));
+  EXPECT_EQ(p.plan->rings[0].hops, std::vector<Hop>(3, net({.gdr = true, .peerGdr = true})));
 }
 
 TEST(NodeMatch, ExactForcedAndCountOnly) {

@@ -376,7 +376,10 @@ std::vector<Case> buildCases(int nranks, bool large) {
   return cases;
 }
 
-void runMatrix(int nranks, bool large) {
+enum class Buffers { kSmall, kLarge };
+
+void runMatrix(int nranks, Buffers buffers) {
+  const bool large = buffers == Buffers::kLarge;
   setenv("NCCL_SOCKET_IFNAME", "lo", 0);  // the ranks meet over loopback unless told otherwise
   auto out = runForkedRanks(
       nranks,
@@ -433,7 +436,7 @@ void runMatrix(int nranks, bool large) {
 
 class SmallSizes : public ::testing::TestWithParam<int> {};
 TEST_P(SmallSizes, EveryCollectiveDatatypeOp) {
-  runMatrix(GetParam(), false);
+  runMatrix(GetParam(), Buffers::kSmall);
 }
 INSTANTIATE_TEST_SUITE_P(Ranks, SmallSizes, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8),
                          [](const auto& info) { return "np" + std::to_string(info.param); });
@@ -445,7 +448,7 @@ TEST_P(LargeSizes, EveryCollectiveDatatypeOp) {
   const char* full = getenv("TCCL_TEST_FULL");
   if (GetParam() != 3 && !(full && *full == '1'))
     GTEST_SKIP() << "set TCCL_TEST_FULL=1 for 64 MiB with " << GetParam() << " ranks";
-  runMatrix(GetParam(), true);
+  runMatrix(GetParam(), Buffers::kLarge);
 }
 INSTANTIATE_TEST_SUITE_P(Ranks, LargeSizes, ::testing::Values(2, 3, 4),
                          [](const auto& info) { return "np" + std::to_string(info.param); });

@@ -10,12 +10,18 @@
 namespace tccl::pathfinder {
 namespace {
 
-Hop net(bool gdr, bool peerGdr, int numa = 0) {
+// The ends of a net hop: GPU-direct on this side, on the other, and the staging NUMA node.
+struct NetEnds {
+  bool gdr = false;
+  bool peerGdr = false;
+  int numa = 0;
+};
+Hop net(NetEnds ends) {
   return {.kind = HopKind::kNet,
-          .numa = gdr ? -1 : numa,
+          .numa = ends.gdr ? -1 : ends.numa,
           .nic = 0,
-          .gpuDirect = gdr,
-          .peerGpuDirect = peerGdr};
+          .gpuDirect = ends.gdr,
+          .peerGpuDirect = ends.peerGdr};
 }
 
 // Equal chains: tccl-sim takes what the runtime (and tccl-db explain) takes, every time.
@@ -25,11 +31,22 @@ TEST(JobPlan, TiesBetweenEqualChainsBreakAsTheRuntimeBreaksThem) {
   node.signature.gpus.resize(2);
   const Hop p2p{.kind = HopKind::kP2pWrite};
   // A: as fast, but its exit (staged, peer staged) never meets its own entry (peer GPU-direct).
-  node.inter.push_back({{0, 1}, net(false, true), net(false, false), {{{0, 1}, {p2p}, 10}}, 10});
+  node.inter.push_back({{0, 1},
+                        net({.gdr = false, .peerGdr = true}),
+                        net({.gdr = false, .peerGdr = false}),
+                        {{{0, 1}, {p2p}, 10}},
+                        10});
   // B and C close a ring of identical nodes; B comes first.
-  node.inter.push_back({{0, 1}, net(false, false), net(false, false), {{{0, 1}, {p2p}, 10}}, 10});
-  node.inter.push_back(
-      {{0, 1}, net(false, false), net(false, false, 1), {{{1, 0}, {p2p}, 10}}, 10});
+  node.inter.push_back({{0, 1},
+                        net({.gdr = false, .peerGdr = false}),
+                        net({.gdr = false, .peerGdr = false}),
+                        {{{0, 1}, {p2p}, 10}},
+                        10});
+  node.inter.push_back({{0, 1},
+                        net({.gdr = false, .peerGdr = false}),
+                        net({.gdr = false, .peerGdr = false, .numa = 1}),
+                        {{{1, 0}, {p2p}, 10}},
+                        10});
   JobSpec job;
   job.nodes = 2;
   std::string why;
@@ -83,9 +100,11 @@ TEST(Sensitivity, ReportsTheIllustrativeNumbersThatDecideTheWinner) {
       "tiny");
   ASSERT_TRUE(loaded.topology) << loaded.error;
   topo::Topology t = *loaded.topology;
-  t.labels.push_back({false, {"congestion_rules[0].factor"}, "made up"});
+  t.labels.push_back(
+      {.measured = false, .values = {"congestion_rules[0].factor"}, .text = "made up"});
   for (topo::TopologyValue& v : topo::topologyValues(t))
-    if (v.name != "congestion_rules[0].factor") t.labels.push_back({true, {v.name}, "measured"});
+    if (v.name != "congestion_rules[0].factor")
+      t.labels.push_back({.measured = true, .values = {v.name}, .text = "measured"});
   JobSpec job;
   SensitivityReport r = sensitivity(t, job, 2);
   ASSERT_EQ(r.rows.size(), 1u);

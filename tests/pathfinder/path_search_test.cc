@@ -27,19 +27,23 @@ constexpr const char* kTinyRules =
         {"rule": "bounce_buffers_on_one_numa", "min_transfers": 2, "factor": 0.6},
         {"rule": "copy_engine_into_host", "factor": 0.7}])";
 
+// enumerateCandidates' bothEngines: every hop with kernels and with copy engines, or kernels only.
+constexpr bool kBothEngines = true;
+constexpr bool kKernelsOnly = false;
+
 TEST(Candidates, EveryHopKindOnEveryNumaNode) {
   topo::Topology t = tiny("[]");
-  Candidates all = enumerateCandidates(t, true);
+  Candidates all = enumerateCandidates(t, kBothEngines);
   EXPECT_EQ(all.intra.size(), 4u + 2 * 4);  // p2p write/read x 2 engines; 2 NUMA x 2 x 2 engines
   EXPECT_EQ(all.entry.size(), 1u + 2 * 2);  // GPU-direct; staged on 2 NUMA nodes x 2 engines
-  Candidates kernels = enumerateCandidates(t, false);
+  Candidates kernels = enumerateCandidates(t, kKernelsOnly);
   EXPECT_EQ(kernels.intra.size(), 2u + 2);
 }
 
 TEST(PathSearch, RingsAndChainsReachTheExhaustiveOptimum) {
   topo::Topology t = tiny(kTinyRules);
   ModelProfiler profiler(t);
-  Candidates all = enumerateCandidates(t, true);
+  Candidates all = enumerateCandidates(t, kBothEngines);
   PathSearch search(profiler, t, enumerateCandidates(t, profiler.distinguishesEngines()),
                     {.multiChannel = false});
   for (std::vector<int> gpus : {std::vector{0, 1}, std::vector{0, 2}, std::vector{0, 1, 2}}) {
@@ -68,7 +72,7 @@ TEST(PathSearch, FourGpuShippedTopologiesMatchExhaustiveAndNeverLoseToNccl) {
   for (const char* name : {"amd-v100", "amd-3090", "intel-v100"}) {
     topo::Topology t = load(name);
     ModelProfiler profiler(t);
-    Candidates kernels = enumerateCandidates(t, false);
+    Candidates kernels = enumerateCandidates(t, kKernelsOnly);
     PathSearch search(profiler, t, kernels, {.multiChannel = false});
     std::vector<int> gpus{0, 1, 2, 3};
     PathResult s = search.ring(gpus);
@@ -108,7 +112,7 @@ TEST(DatabaseBuilder, CoversEverySubsetAndSymmetricResultsAreValid) {
   ASSERT_EQ(d.nodes.size(), 1u);
   const db::NodeType& node = d.nodes[0];
   EXPECT_EQ(node.intra.size(), 11u);  // subsets of 4 GPUs with >= 2 members
-  Candidates kernels = enumerateCandidates(t, false);
+  Candidates kernels = enumerateCandidates(t, kKernelsOnly);
   EXPECT_EQ(node.inter.size(), 15u * kernels.entry.size() * kernels.exit.size());
   EXPECT_LT(report.intraSolved, report.intraProblems);  // symmetry saved work
   for (const db::IntraEntry& e : node.intra) {

@@ -17,13 +17,14 @@
 #include "device/cuda/cuda_raii.h"
 #include "transport/attach_handshake.h"
 #include "transport/shm/shm_segment.h"
+#include "transport/slot_fifo.h"
 
 namespace tccl {
 namespace {
 
 constexpr uint32_t kMagic = 0x7CC1C0DA;
-constexpr int kMaxSlots = 64;
-constexpr size_t kDataOffset = 4096;
+using slot_fifo::kDataOffset;
+using slot_fifo::kMaxSlots;
 constexpr size_t kPage = 4096;
 
 enum class Placement : uint32_t { kReceiverGpu = 1, kSenderGpu = 2, kHost = 3 };
@@ -39,12 +40,8 @@ Placement placementOf(HopKind kind) {
   }
 }
 
-struct FifoHeader {
-  alignas(64) uint32_t head;  // slots committed: written by the sender's stream
-  alignas(64) uint32_t tail;  // slots released: written by the receiver's stream
-  alignas(64) uint32_t magic;
-  uint32_t nSlots;
-  uint64_t slotBytes;
+// The counters are written by the GPU streams (32-bit stream memory operations).
+struct FifoHeader : SlotFifoControl<uint32_t> {
   uint32_t placement;
   int32_t senderPid;
   std::atomic<int32_t> receiverPid;
@@ -54,7 +51,6 @@ struct FifoHeader {
   int32_t bufferDev;
   uint64_t bufferPtr;  // used instead of the IPC handle by a peer in the same process
   cudaIpcMemHandle_t bufferHandle;
-  uint64_t sizes[kMaxSlots];  // bytes of each committed slot, written by the sender's host
 };
 static_assert(sizeof(FifoHeader) <= kDataOffset);
 
@@ -71,10 +67,6 @@ size_t segmentBytes(Placement p, size_t slotBytes, int nSlots) {
   return (bytes + kPage - 1) / kPage * kPage;
 }
 
-uint32_t loadCounter(uint32_t* p) {
-  return std::atomic_ref<uint32_t>(*p).load(std::memory_order_acquire);
-}
-
 class CudaConnection final : public Connection {
  public:
   CudaConnection(bool isSender, int peer, const CudaConnectionSpec& spec, CudaBackend& dev,
@@ -85,9 +77,11 @@ class CudaConnection final : public Connection {
         dev_(dev),
         seg_(std::move(seg)),
         reg_(std::move(reg)),
-        segDev_(segDev) {
-    hdr_ = static_cast<FifoHeader*>(seg_.data());
-    placement_ = static_cast<Placement>(hdr_->placement);
+        hdr_(static_cast<FifoHeader*>(seg_.data())),
+        segDev_(segDev),
+        placement_(static_cast<Placement>(hdr_->placement)),
+        sender_(*hdr_),
+        receiver_(*hdr_) {
     if (placement_ == Placement::kHost) data_ = segDev_ + kDataOffset;
   }
 
@@ -129,35 +123,24 @@ class CudaConnection final : public Connection {
 
   void* trySendSlot() override {
     if (!data_ && !attachPeerBuffer()) return nullptr;
-    if (sent_ - cachedTail_ >= nSlots()) {
-      cachedTail_ = loadCounter(&hdr_->tail);
-      if (sent_ - cachedTail_ >= nSlots()) return nullptr;
-    }
-    return data_ + sendSlot_ * spec_.slotBytes;
+    return sender_.hasCredit() ? data_ + sender_.offset() : nullptr;
   }
 
   void commitSend(size_t bytes) override {
-    hdr_->sizes[sendSlot_] = bytes;
+    const uint32_t head = sender_.commit(bytes);
     // The size reaches memory before the GPU can publish the slot.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    sendSlot_ = (sendSlot_ + 1) % nSlots();
-    dev_.writeCounter(segDev_ + offsetof(FifoHeader, head), ++sent_);
+    dev_.writeCounter(onDevice(&hdr_->head), head);
   }
 
   const void* tryRecvSlot(size_t* bytes) override {
     if (!data_ && !attachPeerBuffer()) return nullptr;
-    if (received_ == cachedHead_) {
-      cachedHead_ = loadCounter(&hdr_->head);
-      if (received_ == cachedHead_) return nullptr;
-    }
-    *bytes = hdr_->sizes[recvSlot_];
-    return data_ + recvSlot_ * spec_.slotBytes;
+    if (!receiver_.hasData()) return nullptr;
+    *bytes = receiver_.bytes();
+    return data_ + receiver_.offset();
   }
 
-  void releaseRecv() override {
-    recvSlot_ = (recvSlot_ + 1) % nSlots();
-    dev_.writeCounter(segDev_ + offsetof(FifoHeader, tail), ++received_);
-  }
+  void releaseRecv() override { dev_.writeCounter(onDevice(&hdr_->tail), receiver_.release()); }
 
   ncclResult_t checkPeer() override {
     if (failed_) return setError(failure_, "%s: %s", describe().c_str(), failureMessage_.c_str());
@@ -189,7 +172,10 @@ class CudaConnection final : public Connection {
   }
 
  private:
-  uint32_t nSlots() const { return static_cast<uint32_t>(spec_.nSlots); }
+  // A field of the header as the GPU sees it.
+  char* onDevice(const void* field) const {
+    return segDev_ + (static_cast<const char*>(field) - static_cast<const char*>(seg_.data()));
+  }
 
   ncclResult_t mapPeerBuffer() {
     DeviceGuard guard(dev_.device());
@@ -235,8 +221,8 @@ class CudaConnection final : public Connection {
   char* segDev_;  // the header as the GPU sees it
   char* data_ = nullptr;
   Placement placement_ = Placement::kHost;
-  uint32_t sent_ = 0, cachedTail_ = 0, sendSlot_ = 0;
-  uint32_t received_ = 0, cachedHead_ = 0, recvSlot_ = 0;
+  SlotFifoSender<uint32_t> sender_;
+  SlotFifoReceiver<uint32_t> receiver_;
   bool failed_ = false;
   ncclResult_t failure_ = ncclSuccess;
   std::string failureMessage_;

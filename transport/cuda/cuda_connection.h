@@ -1,4 +1,4 @@
-// CUDA hops: the slot FIFO of transport/connection.h with its data in device memory (p2p) or
+// CUDA hops: the slot FIFO of transport/slot_fifo.h with its data in device memory (p2p) or
 // in pinned, mapped host memory bound to a NUMA node (host bounce), and its two counters in a
 // small shared-memory header that both proxies poll. The counters are written by the GPU
 // streams (stream memory operations enqueued by commitSend/releaseRecv), so a slot is

@@ -12,23 +12,19 @@
 #include "base/log.h"
 #include "transport/attach_handshake.h"
 #include "transport/shm/shm_segment.h"
+#include "transport/slot_fifo.h"
 
 namespace tccl {
 namespace {
 
 constexpr uint32_t kFifoMagic = 0x7CC1F1F0;
-constexpr int kMaxSlots = 64;
-constexpr size_t kDataOffset = 4096;
+using slot_fifo::kDataOffset;
+using slot_fifo::kMaxSlots;
 
-struct FifoHeader {
-  alignas(64) std::atomic<uint64_t> head;  // slots committed by the sender
-  alignas(64) std::atomic<uint64_t> tail;  // slots released by the receiver
-  alignas(64) uint32_t magic;
-  uint32_t nSlots;
-  uint64_t slotBytes;
+// The host thread of each side writes its counter.
+struct FifoHeader : SlotFifoControl<uint64_t> {
   int32_t senderPid;
   std::atomic<int32_t> receiverPid;
-  uint64_t sizes[kMaxSlots];
 };
 static_assert(sizeof(FifoHeader) <= kDataOffset);
 
@@ -41,38 +37,28 @@ struct ConnectMessage {
 class ShmConnection final : public Connection {
  public:
   ShmConnection(ShmSegment seg, bool isSender, int peer)
-      : seg_(std::move(seg)), isSender_(isSender), peer_(peer) {
-    hdr_ = static_cast<FifoHeader*>(seg_.data());
-    data_ = static_cast<char*>(seg_.data()) + kDataOffset;
-    slotBytes_ = hdr_->slotBytes;
-    nSlots_ = hdr_->nSlots;
-  }
+      : seg_(std::move(seg)),
+        isSender_(isSender),
+        peer_(peer),
+        hdr_(static_cast<FifoHeader*>(seg_.data())),
+        data_(static_cast<char*>(seg_.data()) + kDataOffset),
+        slotBytes_(hdr_->slotBytes),
+        sender_(*hdr_),
+        receiver_(*hdr_) {}
 
   size_t slotBytes() const override { return slotBytes_; }
 
-  void* trySendSlot() override {
-    if (sent_ - cachedTail_ >= nSlots_) {
-      cachedTail_ = hdr_->tail.load(std::memory_order_acquire);
-      if (sent_ - cachedTail_ >= nSlots_) return nullptr;
-    }
-    return data_ + (sent_ % nSlots_) * slotBytes_;
-  }
+  void* trySendSlot() override { return sender_.hasCredit() ? data_ + sender_.offset() : nullptr; }
 
-  void commitSend(size_t bytes) override {
-    hdr_->sizes[sent_ % nSlots_] = bytes;
-    hdr_->head.store(++sent_, std::memory_order_release);
-  }
+  void commitSend(size_t bytes) override { sender_.publishHead(sender_.commit(bytes)); }
 
   const void* tryRecvSlot(size_t* bytes) override {
-    if (received_ >= cachedHead_) {
-      cachedHead_ = hdr_->head.load(std::memory_order_acquire);
-      if (received_ >= cachedHead_) return nullptr;
-    }
-    *bytes = hdr_->sizes[received_ % nSlots_];
-    return data_ + (received_ % nSlots_) * slotBytes_;
+    if (!receiver_.hasData()) return nullptr;
+    *bytes = receiver_.bytes();
+    return data_ + receiver_.offset();
   }
 
-  void releaseRecv() override { hdr_->tail.store(++received_, std::memory_order_release); }
+  void releaseRecv() override { receiver_.publishTail(receiver_.release()); }
 
   ncclResult_t checkPeer() override {
     int pid = isSender_ ? hdr_->receiverPid.load() : hdr_->senderPid;
@@ -97,9 +83,8 @@ class ShmConnection final : public Connection {
   FifoHeader* hdr_;
   char* data_;
   size_t slotBytes_;
-  uint64_t nSlots_;
-  uint64_t sent_ = 0, cachedTail_ = 0;
-  uint64_t received_ = 0, cachedHead_ = 0;
+  SlotFifoSender<uint64_t> sender_;
+  SlotFifoReceiver<uint64_t> receiver_;
 };
 
 }  // namespace

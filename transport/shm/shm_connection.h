@@ -1,6 +1,6 @@
-// The shared-memory hop: a slot FIFO in a POSIX shm segment that the sender creates (bound
-// to the NUMA node the hop names) and the receiver maps. Works between any two processes of
-// one machine, including a rank and itself.
+// The shared-memory hop: a slot FIFO (transport/slot_fifo.h) in a POSIX shm segment that the sender
+// creates (bound to the NUMA node the hop names) and the receiver maps. Works between any two
+// processes of one machine, including a rank and itself.
 #pragma once
 
 #include <memory>

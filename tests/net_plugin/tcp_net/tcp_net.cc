@@ -233,10 +233,12 @@ uint64_t makeNonce() {
   return n ^ (++counter * 0x9E3779B97F4A7C15ull);
 }
 
-Comm* newComm(int fd, bool sender) {
+enum class Side { kSend, kRecv };
+
+Comm* newComm(int fd, Side side) {
   auto c = std::make_unique<Comm>();
   c->fd = fd;
-  c->sender = sender;
+  c->sender = side == Side::kSend;
   ++gStats.liveComms;
   return gComms.add(std::move(c));
 }
@@ -509,7 +511,7 @@ ncclResult_t connect(int /*dev*/, void* handle, void** sendComm) {
   }
   int one = 1;
   setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  *sendComm = newComm(h->fd, true);
+  *sendComm = newComm(h->fd, Side::kSend);
   h->stage = 2;
   return ncclSuccess;
 }
@@ -534,7 +536,7 @@ ncclResult_t accept(void* listenComm, void** recvComm) {
     return ncclSuccess;
   }
   if (!complete) return ncclSuccess;
-  *recvComm = newComm(l->pending, false);
+  *recvComm = newComm(l->pending, Side::kRecv);
   l->pending = -1;
   return ncclSuccess;
 }
