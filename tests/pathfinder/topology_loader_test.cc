@@ -219,6 +219,83 @@ TEST(TopologyLoader, FileErrorsNameTheFile) {
   EXPECT_NE(loadTopologyFile("/nonexistent/x.json").error.find("cannot open"), std::string::npos);
 }
 
+// Element i of a and b, seen through `key`, agree.
+template <typename T, typename Key>
+void expectSameElements(const std::vector<T>& a, const std::vector<T>& b, Key key) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(key(a[i]) == key(b[i])) << "element " << i;
+}
+
+// Everything the reader fills in (the writer drops only the "note" fields).
+void expectSameTopology(const Topology& a, const Topology& b) {
+  EXPECT_EQ(std::tie(a.name, a.description, a.cpuModel, a.measured, a.illustrative),
+            std::tie(b.name, b.description, b.cpuModel, b.measured, b.illustrative));
+  expectSameElements(a.pcie, b.pcie, [](const PcieNode& p) {
+    return std::make_tuple(p.id, p.kind, p.parent, p.numa);
+  });
+  expectSameElements(a.gpus, b.gpus, [](const Gpu& g) {
+    return std::make_tuple(g.busId, g.model, g.numa, g.parent);
+  });
+  expectSameElements(a.nics, b.nics,
+                     [](const Nic& n) { return std::make_tuple(n.name, n.numa, n.parent); });
+  expectSameElements(a.numaNodes, b.numaNodes, [](const NumaNode& n) { return n.socket; });
+  expectSameElements(a.congestionRules, b.congestionRules, [](const CongestionRule& r) {
+    return std::make_tuple(r.kind, r.scope, r.remoteOnly);
+  });
+  expectSameElements(a.labels, b.labels, [](const ValueLabel& l) {
+    return std::make_tuple(l.measured, l.values, l.text);
+  });
+  // Every number and yes/no fact the model uses: capacities, efficiencies, rule parameters.
+  Topology ca = a, cb = b;
+  const std::vector<TopologyValue> va = topologyValues(ca), vb = topologyValues(cb);
+  auto valueOf = [](const TopologyValue& v) {
+    return v.number ? *v.number : v.count ? *v.count : *v.flag;
+  };
+  ASSERT_EQ(va.size(), vb.size());
+  for (size_t i = 0; i < va.size(); ++i) {
+    ASSERT_EQ(va[i].name, vb[i].name);
+    EXPECT_EQ(valueOf(va[i]), valueOf(vb[i])) << va[i].name;
+  }
+}
+
+// read -> write -> read gives the same topology, and writing that again the same text: over
+// every shipped file (all congestion rule kinds, both scopes, switches) and the tiny one.
+TEST(TopologyJson, WriterRoundTripsThroughTheReader) {
+  std::vector<std::pair<std::string, LoadedTopology>> read{
+      {"tiny", parseTopology(tinyTopologyJson(), "tiny.json")}};
+  for (const auto& entry : std::filesystem::directory_iterator(TCCL_TOPOLOGY_DIR))
+    read.push_back({entry.path().filename().string(), loadTopologyFile(entry.path().string())});
+  EXPECT_GE(read.size(), 6u);
+  for (const auto& [name, first] : read) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(first.topology) << first.error;
+    const std::string text = topologyToJson(*first.topology);
+    LoadedTopology second = parseTopology(text, "written.json");
+    ASSERT_TRUE(second.topology) << second.error << "\n" << text;
+    expectSameTopology(*first.topology, *second.topology);
+    EXPECT_EQ(topologyToJson(*second.topology), text);
+  }
+}
+
+// A topology built in memory (as live discovery and calibration make them) comes back too,
+// with values the shipped files do not use: a description, no NICs, a non-default efficiency.
+TEST(TopologyJson, WriterKeepsWhatTheFilesLeaveAtDefaults) {
+  LoadedTopology tiny = parseTopology(tinyTopologyJson(), "tiny.json");
+  ASSERT_TRUE(tiny.topology) << tiny.error;
+  Topology t = *tiny.topology;
+  t.description = "edited \"in memory\"";
+  t.p2pSupported = !t.p2pSupported;
+  t.nics.clear();
+  t.efficiency.netStaged = 0.25;
+  t.labels.clear();
+  t.measured = {"note one", "note two"};
+  LoadedTopology back = parseTopology(topologyToJson(t), "written.json");
+  ASSERT_TRUE(back.topology) << back.error;
+  expectSameTopology(t, *back.topology);
+  EXPECT_EQ(back.topology->p2pSupported, t.p2pSupported);
+  EXPECT_EQ(back.topology->efficiency.netStaged, 0.25);
+}
+
 TEST(TopologyLoader, LiveDiscoveryDescribesThisMachine) {
   LoadedTopology live = discoverLiveTopology();
   ASSERT_TRUE(live.topology) << live.error;
