@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <tuple>
 
@@ -679,95 +679,6 @@ CalibrationResult calibrate(const Topology& prior, Profiler& profiler,
   res.parameters = fittedParameters(s);
   labelFitted(res.fitted, res.parameters, profilerDescription);
   return res;
-}
-
-std::string topologyToJson(const Topology& t) {
-  using json = nlohmann::ordered_json;
-  json doc;
-  doc["name"] = t.name;
-  if (!t.description.empty()) doc["description"] = t.description;
-  doc["cpu_model"] = t.cpuModel;
-  doc["p2p_supported"] = t.p2pSupported;
-  doc["sockets"] = json::array();
-  for (const topo::Socket& s : t.sockets) doc["sockets"].push_back({{"link_gbps", s.linkGbps}});
-  doc["numa_nodes"] = json::array();
-  for (const topo::NumaNode& n : t.numaNodes)
-    doc["numa_nodes"].push_back(
-        {{"socket", n.socket}, {"memory_gbps", n.memoryGbps}, {"fabric_gbps", n.fabricGbps}});
-  doc["pcie"] = json::array();
-  for (const topo::PcieNode& p : t.pcie) {
-    json j;
-    j["id"] = p.id;
-    if (p.kind == topo::PcieKind::kRootPort) {
-      j["type"] = "root_port";
-      j["numa"] = p.numa;
-    } else {
-      j["type"] = "switch";
-      j["parent"] = t.pcie[p.parent].id;
-    }
-    j["up_gbps"] = p.upGbps;
-    j["down_gbps"] = p.downGbps;
-    doc["pcie"].push_back(j);
-  }
-  doc["gpus"] = json::array();
-  for (const topo::Gpu& g : t.gpus)
-    doc["gpus"].push_back({{"bus_id", g.busId},
-                           {"model", g.model},
-                           {"numa", g.numa},
-                           {"parent", t.pcie[g.parent].id},
-                           {"up_gbps", g.upGbps},
-                           {"down_gbps", g.downGbps}});
-  doc["nics"] = json::array();
-  for (const topo::Nic& n : t.nics)
-    doc["nics"].push_back({{"name", n.name},
-                           {"numa", n.numa},
-                           {"parent", t.pcie[n.parent].id},
-                           {"up_gbps", n.upGbps},
-                           {"down_gbps", n.downGbps},
-                           {"wire_gbps", n.wireGbps},
-                           {"gpu_direct", n.gpuDirect}});
-  const topo::TransferEfficiency& e = t.efficiency;
-  doc["efficiency"] = {{"p2p_write", e.p2pWrite},
-                       {"p2p_read", e.p2pRead},
-                       {"host_bounce", e.hostBounce},
-                       {"net_gpu_direct", e.netGpuDirect},
-                       {"net_staged", e.netStaged}};
-  doc["congestion_rules"] = json::array();
-  for (const topo::CongestionRule& r : t.congestionRules) {
-    json j;
-    j["rule"] = std::string(topo::ruleKindName(r.kind));
-    std::string scope = r.scope == topo::RuleScope::kSocket ? "socket" : "numa";
-    switch (r.kind) {
-      case RuleKind::kHostReadWithRemoteP2pWrite:
-        j["factor"] = r.factor;
-        break;
-      case RuleKind::kP2pAcrossNuma:
-        j["factor"] = r.factor;
-        j["scope"] = scope;
-        break;
-      case RuleKind::kBounceBuffersOnOneNuma:
-        j["min_transfers"] = r.minTransfers;
-        j["factor"] = r.factor;
-        break;
-      case RuleKind::kCopyEngineIntoHost:
-        j["factor"] = r.factor;
-        j["remote_only"] = r.remoteOnly;
-        break;
-      case RuleKind::kRemoteHostAccess:
-        j["read_factor"] = r.readFactor;
-        j["write_factor"] = r.writeFactor;
-        j["scope"] = scope;
-        break;
-    }
-    doc["congestion_rules"].push_back(j);
-  }
-  // Free-text notes first, then the labels of the values, in the file's order.
-  json measured = t.measured, illustrative = t.illustrative;
-  for (const topo::ValueLabel& l : t.labels)
-    (l.measured ? measured : illustrative)
-        .push_back({{"values", l.values}, {l.measured ? "source" : "why", l.text}});
-  doc["provenance"] = {{"measured", measured}, {"illustrative", illustrative}};
-  return doc.dump(2) + "\n";
 }
 
 }  // namespace tccl::pathfinder

@@ -56,9 +56,6 @@ struct CalibrationResult {
 CalibrationResult calibrate(const topo::Topology& prior, Profiler& profiler,
                             const std::string& profilerDescription);
 
-// The topology file format (docs/topology-format.md), as the loader reads it back.
-std::string topologyToJson(const topo::Topology& topo);
-
 // True when the concurrent set matches at least one congestion rule of `topo`.
 bool matchesAnyRule(const topo::Topology& topo, std::span<const Transfer> transfers);
 

@@ -111,7 +111,7 @@ int runCalibration(const tccl::topo::Topology& topo, const std::string& kind,
     std::printf("  %-50s %9.4g -> %9.4g  (%d probes)\n", fp.name.c_str(), fp.before, fp.after,
                 fp.probes);
   std::ofstream out(output);
-  out << pf::topologyToJson(result.fitted);
+  out << tccl::topo::topologyToJson(result.fitted);
   if (!out) {
     std::fprintf(stderr, "tccl-pathfinder: cannot write %s\n", output.c_str());
     return 2;
@@ -238,7 +238,7 @@ std::optional<int> runMeasured(const tccl::topo::Topology& topo, pf::Profiler& m
                 !r.plan.measured ? r.plan.why.c_str() : r.baseline.why.c_str());
   if (!o.fittedOutput.empty() && r.calibration) {
     std::ofstream out(o.fittedOutput);
-    out << pf::topologyToJson(r.calibration->fitted);
+    out << tccl::topo::topologyToJson(r.calibration->fitted);
     if (!out) {
       std::fprintf(stderr, "tccl-pathfinder: cannot write %s\n", o.fittedOutput.c_str());
       return 2;

@@ -72,9 +72,10 @@ int64_t attrInt(const pugi::xml_node& node, const char* name, const std::string&
   return attrNumber<int64_t>(node, name, path);
 }
 
-double attrDouble(const pugi::xml_node& node, const char* name, const std::string& path) {
+// A bandwidth in GB/s: positive and not absurd.
+double attrGbps(const pugi::xml_node& node, const char* name, const std::string& path) {
   const double v = attrNumber<double>(node, name, path);
-  const std::string text = attrText(node, name, path);
+  const std::string text = node.attribute(name).value();
   if (std::isnan(v)) fail(path, "bandwidth is NaN");
   if (v <= 0) fail(path, "bandwidth " + text + " GB/s is not positive");
   if (!std::isfinite(v) || v > kMaxGbps) fail(path, "absurd bandwidth " + text + " GB/s");
@@ -344,7 +345,7 @@ void forEachTransfers(const pugi::xml_node& root, const std::string& section, in
     int ti = 0;
     for (pugi::xml_node transfers : subset.children("transfers")) {
       const std::string tp = sp + "/transfers[" + std::to_string(++ti) + "]";
-      visit(transfers, lim, tp, attrDouble(transfers, "gbps", tp));
+      visit(transfers, lim, tp, attrGbps(transfers, "gbps", tp));
     }
   }
 }

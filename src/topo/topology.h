@@ -113,6 +113,9 @@ struct LoadedTopology {
 LoadedTopology parseTopology(std::string_view jsonText, std::string_view sourceName);
 LoadedTopology parseTopology(std::string_view jsonText);
 LoadedTopology loadTopologyFile(const std::string& path);
+// The topology file format (docs/topology-format.md), as parseTopology reads it back: the
+// same topology, less the "note" fields.
+std::string topologyToJson(const Topology& topo);
 // The machine this process runs on, through hwloc; capacities from PCIe link speeds.
 LoadedTopology discoverLiveTopology();
 

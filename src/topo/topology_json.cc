@@ -1,106 +1,35 @@
-// Reading and validating topology files (docs/topology-format.md).
+// Reading and validating topology files (docs/topology-format.md), and writing them.
 #include <algorithm>
-#include <climits>
-#include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <set>
-#include <stdexcept>
 
+#include "base/strict_json.h"
 #include "base/text_file.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {
 namespace {
 
-using nlohmann::json;
-
-struct TopologyError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using json = StrictJson;
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw TopologyError(path + ": " + problem);
+  failAtJsonPath(path, problem);
 }
 
-std::string typeName(const json& j) {
-  return j.type_name();
+// A capacity in GB/s: must be a positive number.
+double capacity(const JsonObjectReader& r, const std::string& key) {
+  const double x = r.number(key, "a number (GB/s)");
+  if (!(x > 0)) fail(r.at(key), "capacity must be positive, got " + r.field(key).dump());
+  return x;
 }
 
-// Checks that an object has only the keys it may have, then hands out typed fields by JSON path.
-class ObjectReader {
- public:
-  ObjectReader(const json& j, std::string path, std::set<std::string> allowed)
-      : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) fail(path_, "expected an object, found " + typeName(j_));
-    for (auto& [key, value] : j_.items())
-      if (!allowed.count(key)) fail(at(key), "unknown field");
-  }
-
-  std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-  bool has(const std::string& key) const { return j_.contains(key); }
-
-  const json& field(const std::string& key) const {
-    if (!j_.contains(key))
-      fail(path_.empty() ? "(top level)" : path_, "missing field '" + key + "'");
-    return j_.at(key);
-  }
-  std::string str(const std::string& key) const {
-    const json& v = field(key);
-    if (!v.is_string()) fail(at(key), "expected a string, found " + typeName(v));
-    return v.get<std::string>();
-  }
-  std::string str(const std::string& key, const std::string& fallback) const {
-    return has(key) ? str(key) : fallback;
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_boolean()) fail(at(key), "expected true or false, found " + typeName(v));
-    return v.get<bool>();
-  }
-  // Checked: get<int>() would wrap 4294967299 around to 3.
-  int integer(const std::string& key) const {
-    const json& v = field(key);
-    if (!v.is_number_integer()) fail(at(key), "expected an integer, found " + typeName(v));
-    const bool fits = v.is_number_unsigned()
-                          ? v.get<uint64_t>() <= static_cast<uint64_t>(INT_MAX)
-                          : v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX;
-    if (!fits) fail(at(key), "integer " + v.dump() + " is out of range");
-    return static_cast<int>(v.get<int64_t>());
-  }
-  // A capacity in GB/s: must be a positive number.
-  double capacity(const std::string& key) const {
-    const json& v = field(key);
-    if (!v.is_number()) fail(at(key), "expected a number (GB/s), found " + typeName(v));
-    double x = v.get<double>();
-    if (!(x > 0)) fail(at(key), "capacity must be positive, got " + v.dump());
-    return x;
-  }
-  // A bandwidth multiplier in (0, 1].
-  double fraction(const std::string& key, double fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_number()) fail(at(key), "expected a number in (0, 1], found " + typeName(v));
-    double x = v.get<double>();
-    if (!(x > 0 && x <= 1)) fail(at(key), "must be in (0, 1], got " + v.dump());
-    return x;
-  }
-  const json& array(const std::string& key, bool required) const {
-    static const json kEmpty = json::array();
-    if (!required && !has(key)) return kEmpty;
-    const json& v = field(key);
-    if (!v.is_array()) fail(at(key), "expected an array, found " + typeName(v));
-    return v;
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
-
-std::string indexed(const std::string& key, size_t i) {
-  return key + "[" + std::to_string(i) + "]";
+// A bandwidth multiplier in (0, 1].
+double fraction(const JsonObjectReader& r, const std::string& key) {
+  const double x = r.number(key, "a number in (0, 1]");
+  if (!(x > 0 && x <= 1)) fail(r.at(key), "must be in (0, 1], got " + r.field(key).dump());
+  return x;
+}
+double fraction(const JsonObjectReader& r, const std::string& key, double fallback) {
+  return r.has(key) ? fraction(r, key) : fallback;
 }
 
 void checkNuma(const Topology& t, int numa, const std::string& path) {
@@ -116,115 +45,93 @@ int pcieIndex(const std::map<std::string, int>& ids, const std::string& id,
   return it->second;
 }
 
-CongestionRule readRule(const json& j, const std::string& path, int numaCount) {
-  if (!j.is_object()) fail(path, "expected an object, found " + typeName(j));
-  if (!j.contains("rule")) fail(path, "missing field 'rule'");
-  if (!j.at("rule").is_string()) fail(path + ".rule", "expected a string");
-  std::string name = j.at("rule").get<std::string>();
+CongestionRule readRule(const json& j, const std::string& path) {
+  JsonObjectReader r(j, path);
+  const std::string name = r.str("rule");
   std::optional<RuleKind> kind = parseRuleKind(name);
   if (!kind)
-    fail(path + ".rule",
+    fail(r.at("rule"),
          "unknown congestion rule '" + name + "' (known: " + std::string(allRuleNames()) + ")");
   CongestionRule rule;
   rule.kind = *kind;
-  auto scopeOf = [&](const ObjectReader& r) {
+  auto scopeOf = [&] {
     std::string s = r.str("scope", "numa");
     if (s == "numa") return RuleScope::kNuma;
     if (s == "socket") return RuleScope::kSocket;
     fail(r.at("scope"), "expected \"numa\" or \"socket\", got \"" + s + "\"");
   };
   switch (rule.kind) {
-    case RuleKind::kHostReadWithRemoteP2pWrite: {
-      ObjectReader r(j, path, {"rule", "factor", "note"});
-      rule.factor = r.fraction("factor", 1);
-      r.field("factor");
+    case RuleKind::kHostReadWithRemoteP2pWrite:
+      r.allowOnly({"rule", "factor", "note"});
+      rule.factor = fraction(r, "factor");
       break;
-    }
-    case RuleKind::kP2pAcrossNuma: {
-      ObjectReader r(j, path, {"rule", "factor", "scope", "note"});
-      r.field("factor");
-      rule.factor = r.fraction("factor", 1);
-      rule.scope = scopeOf(r);
+    case RuleKind::kP2pAcrossNuma:
+      r.allowOnly({"rule", "factor", "scope", "note"});
+      rule.factor = fraction(r, "factor");
+      rule.scope = scopeOf();
       break;
-    }
-    case RuleKind::kBounceBuffersOnOneNuma: {
-      ObjectReader r(j, path, {"rule", "factor", "min_transfers", "note"});
-      r.field("factor");
-      rule.factor = r.fraction("factor", 1);
+    case RuleKind::kBounceBuffersOnOneNuma:
+      r.allowOnly({"rule", "factor", "min_transfers", "note"});
+      rule.factor = fraction(r, "factor");
       rule.minTransfers = r.integer("min_transfers");
       if (rule.minTransfers < 2) fail(r.at("min_transfers"), "must be at least 2");
-      (void)numaCount;
       break;
-    }
-    case RuleKind::kCopyEngineIntoHost: {
-      ObjectReader r(j, path, {"rule", "factor", "remote_only", "note"});
-      r.field("factor");
-      rule.factor = r.fraction("factor", 1);
+    case RuleKind::kCopyEngineIntoHost:
+      r.allowOnly({"rule", "factor", "remote_only", "note"});
+      rule.factor = fraction(r, "factor");
       rule.remoteOnly = r.boolean("remote_only", false);
       break;
-    }
-    case RuleKind::kRemoteHostAccess: {
-      ObjectReader r(j, path, {"rule", "read_factor", "write_factor", "scope", "note"});
-      r.field("read_factor");
-      r.field("write_factor");
-      rule.readFactor = r.fraction("read_factor", 1);
-      rule.writeFactor = r.fraction("write_factor", 1);
-      rule.scope = scopeOf(r);
+    case RuleKind::kRemoteHostAccess:
+      r.allowOnly({"rule", "read_factor", "write_factor", "scope", "note"});
+      rule.readFactor = fraction(r, "read_factor");
+      rule.writeFactor = fraction(r, "write_factor");
+      rule.scope = scopeOf();
       break;
-    }
   }
   return rule;
-}
-
-std::vector<std::string> readStrings(const json& j, const std::string& path) {
-  std::vector<std::string> out;
-  if (!j.is_array()) fail(path, "expected an array of strings");
-  for (size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_string()) fail(path + "[" + std::to_string(i) + "]", "expected a string");
-    out.push_back(j[i].get<std::string>());
-  }
-  return out;
 }
 
 // Provenance lists: free-text notes (strings) and labels of values ({"values": [...],
 // "source": "..."} when measured, {"values": [...], "why": "..."} when illustrative).
 void readProvenance(const json& j, Topology& t) {
-  ObjectReader top(j, "provenance", {"measured", "illustrative"});
+  JsonObjectReader top(j, "provenance", {"measured", "illustrative"});
   std::vector<std::string> names;
   for (const TopologyValue& v : topologyValues(t)) names.push_back(v.name);
   for (const bool measured : {true, false}) {
     const char* key = measured ? "measured" : "illustrative";
-    const json& list = top.array(key, false);
+    const json& list = top.optionalArray(key);
     for (size_t i = 0; i < list.size(); ++i) {
-      const std::string path = top.at(indexed(key, i));
+      const std::string path = top.at(jsonIndexPath(key, i));
       if (list[i].is_string()) {
         (measured ? t.measured : t.illustrative).push_back(list[i].get<std::string>());
         continue;
       }
       const char* textKey = measured ? "source" : "why";
-      ObjectReader r(list[i], path, {"values", textKey});
+      JsonObjectReader r(list[i], path, {"values", textKey});
       ValueLabel label;
       label.measured = measured;
-      label.values = readStrings(r.array("values", true), r.at("values"));
+      label.values = jsonStringArray(r.field("values"), r.at("values"));
       label.text = r.str(textKey);
       if (label.values.empty()) fail(r.at("values"), "names no value");
       for (size_t v = 0; v < label.values.size(); ++v) {
         const std::string& pattern = label.values[v];
         if (std::none_of(names.begin(), names.end(),
                          [&](const std::string& n) { return labelCovers(pattern, n); }))
-          fail(indexed(r.at("values"), v), "'" + pattern + "' names no value of this topology");
+          fail(jsonIndexPath(r.at("values"), v),
+               "'" + pattern + "' names no value of this topology");
       }
       t.labels.push_back(std::move(label));
     }
   }
 }
 
-void readPcie(const ObjectReader& top, Topology& t, std::map<std::string, int>& ids) {
-  const json& list = top.array("pcie", true);
+void readPcie(const JsonObjectReader& top, Topology& t, std::map<std::string, int>& ids) {
+  const json& list = top.array("pcie");
   std::vector<std::string> parentIds(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
-    std::string path = indexed("pcie", i);
-    ObjectReader r(list[i], path, {"id", "type", "numa", "parent", "up_gbps", "down_gbps", "note"});
+    std::string path = jsonIndexPath("pcie", i);
+    JsonObjectReader r(list[i], path,
+                       {"id", "type", "numa", "parent", "up_gbps", "down_gbps", "note"});
     PcieNode node;
     node.id = r.str("id");
     if (!ids.emplace(node.id, static_cast<int>(i)).second)
@@ -243,13 +150,13 @@ void readPcie(const ObjectReader& top, Topology& t, std::map<std::string, int>& 
     } else {
       fail(r.at("type"), "expected \"root_port\" or \"switch\", got \"" + type + "\"");
     }
-    node.upGbps = r.capacity("up_gbps");
-    node.downGbps = r.capacity("down_gbps");
+    node.upGbps = capacity(r, "up_gbps");
+    node.downGbps = capacity(r, "down_gbps");
     t.pcie.push_back(node);
   }
   for (size_t i = 0; i < list.size(); ++i)
     if (t.pcie[i].kind == PcieKind::kSwitch)
-      t.pcie[i].parent = pcieIndex(ids, parentIds[i], indexed("pcie", i) + ".parent");
+      t.pcie[i].parent = pcieIndex(ids, parentIds[i], jsonIndexPath("pcie", i) + ".parent");
   // Every switch must lead up to a root port without revisiting a node.
   for (size_t i = 0; i < t.pcie.size(); ++i) {
     std::vector<int> seen{static_cast<int>(i)};
@@ -261,7 +168,7 @@ void readPcie(const ObjectReader& top, Topology& t, std::map<std::string, int>& 
       if (repeat) {
         std::string loop;
         for (int s : seen) loop += (loop.empty() ? "" : " -> ") + t.pcie[s].id;
-        fail(indexed("pcie", i) + ".parent", "cycle in the PCIe tree: " + loop);
+        fail(jsonIndexPath("pcie", i) + ".parent", "cycle in the PCIe tree: " + loop);
       }
     }
     t.pcie[i].numa = t.pcie[cur].numa;
@@ -269,9 +176,10 @@ void readPcie(const ObjectReader& top, Topology& t, std::map<std::string, int>& 
 }
 
 Topology readTopology(const json& doc) {
-  ObjectReader top(doc, "",
-                   {"name", "description", "cpu_model", "p2p_supported", "sockets", "numa_nodes",
-                    "pcie", "gpus", "nics", "efficiency", "congestion_rules", "provenance"});
+  JsonObjectReader top(
+      doc, "",
+      {"name", "description", "cpu_model", "p2p_supported", "sockets", "numa_nodes", "pcie", "gpus",
+       "nics", "efficiency", "congestion_rules", "provenance"});
   Topology t;
   t.name = top.str("name");
   if (t.name.empty()) fail("name", "must not be empty");
@@ -279,32 +187,32 @@ Topology readTopology(const json& doc) {
   t.cpuModel = top.str("cpu_model");
   t.p2pSupported = top.boolean("p2p_supported", true);
 
-  const json& sockets = top.array("sockets", true);
+  const json& sockets = top.array("sockets");
   if (sockets.empty()) fail("sockets", "at least one socket is required");
   for (size_t i = 0; i < sockets.size(); ++i) {
-    ObjectReader r(sockets[i], indexed("sockets", i), {"link_gbps", "note"});
-    t.sockets.push_back({r.capacity("link_gbps")});
+    JsonObjectReader r(sockets[i], jsonIndexPath("sockets", i), {"link_gbps", "note"});
+    t.sockets.push_back({capacity(r, "link_gbps")});
   }
 
-  const json& numas = top.array("numa_nodes", true);
+  const json& numas = top.array("numa_nodes");
   if (numas.empty()) fail("numa_nodes", "at least one NUMA node is required");
   for (size_t i = 0; i < numas.size(); ++i) {
-    ObjectReader r(numas[i], indexed("numa_nodes", i),
-                   {"socket", "memory_gbps", "fabric_gbps", "note"});
+    JsonObjectReader r(numas[i], jsonIndexPath("numa_nodes", i),
+                       {"socket", "memory_gbps", "fabric_gbps", "note"});
     NumaNode n;
     n.socket = r.integer("socket");
     if (n.socket < 0 || n.socket >= static_cast<int>(t.sockets.size()))
       fail(r.at("socket"), "socket " + std::to_string(n.socket) + " does not exist (the node has " +
                                std::to_string(t.sockets.size()) + ")");
-    n.memoryGbps = r.capacity("memory_gbps");
-    n.fabricGbps = r.capacity("fabric_gbps");
+    n.memoryGbps = capacity(r, "memory_gbps");
+    n.fabricGbps = capacity(r, "fabric_gbps");
     t.numaNodes.push_back(n);
   }
 
   std::map<std::string, int> pcieIds;
   readPcie(top, t, pcieIds);
   // A device's "numa" and "parent", which must agree.
-  auto readPlacement = [&](const ObjectReader& r, const char* what, int* numa, int* parent) {
+  auto readPlacement = [&](const JsonObjectReader& r, const char* what, int* numa, int* parent) {
     *numa = r.integer("numa");
     checkNuma(t, *numa, r.at("numa"));
     *parent = pcieIndex(pcieIds, r.str("parent"), r.at("parent"));
@@ -314,55 +222,54 @@ Topology readTopology(const json& doc) {
                              std::to_string(t.pcie[*parent].numa));
   };
 
-  const json& gpus = top.array("gpus", true);
+  const json& gpus = top.array("gpus");
   for (size_t i = 0; i < gpus.size(); ++i) {
-    std::string path = indexed("gpus", i);
-    ObjectReader r(gpus[i], path,
-                   {"bus_id", "model", "numa", "parent", "up_gbps", "down_gbps", "note"});
+    std::string path = jsonIndexPath("gpus", i);
+    JsonObjectReader r(gpus[i], path,
+                       {"bus_id", "model", "numa", "parent", "up_gbps", "down_gbps", "note"});
     Gpu g;
     g.busId = r.str("bus_id");
     g.model = r.str("model");
     readPlacement(r, "GPU", &g.numa, &g.parent);
-    g.upGbps = r.capacity("up_gbps");
-    g.downGbps = r.capacity("down_gbps");
+    g.upGbps = capacity(r, "up_gbps");
+    g.downGbps = capacity(r, "down_gbps");
     if (i > 0 && !(t.gpus.back().busId < g.busId))
       fail(r.at("bus_id"), "GPUs must be listed in ascending PCI bus id order ('" + g.busId +
                                "' follows '" + t.gpus.back().busId + "')");
     t.gpus.push_back(g);
   }
 
-  const json& nics = top.array("nics", false);
+  const json& nics = top.optionalArray("nics");
   for (size_t i = 0; i < nics.size(); ++i) {
-    ObjectReader r(
-        nics[i], indexed("nics", i),
+    JsonObjectReader r(
+        nics[i], jsonIndexPath("nics", i),
         {"name", "numa", "parent", "up_gbps", "down_gbps", "wire_gbps", "gpu_direct", "note"});
     Nic n;
     n.name = r.str("name");
     readPlacement(r, "NIC", &n.numa, &n.parent);
-    n.upGbps = r.capacity("up_gbps");
-    n.downGbps = r.capacity("down_gbps");
-    n.wireGbps = r.capacity("wire_gbps");
+    n.upGbps = capacity(r, "up_gbps");
+    n.downGbps = capacity(r, "down_gbps");
+    n.wireGbps = capacity(r, "wire_gbps");
     n.gpuDirect = r.boolean("gpu_direct", false);
     t.nics.push_back(n);
   }
 
   if (top.has("efficiency")) {
-    ObjectReader r(
-        doc.at("efficiency"), "efficiency",
+    JsonObjectReader r(
+        top.field("efficiency"), "efficiency",
         {"p2p_write", "p2p_read", "host_bounce", "net_gpu_direct", "net_staged", "note"});
-    t.efficiency.p2pWrite = r.fraction("p2p_write", 1);
-    t.efficiency.p2pRead = r.fraction("p2p_read", 1);
-    t.efficiency.hostBounce = r.fraction("host_bounce", 1);
-    t.efficiency.netGpuDirect = r.fraction("net_gpu_direct", 1);
-    t.efficiency.netStaged = r.fraction("net_staged", 1);
+    t.efficiency.p2pWrite = fraction(r, "p2p_write", 1);
+    t.efficiency.p2pRead = fraction(r, "p2p_read", 1);
+    t.efficiency.hostBounce = fraction(r, "host_bounce", 1);
+    t.efficiency.netGpuDirect = fraction(r, "net_gpu_direct", 1);
+    t.efficiency.netStaged = fraction(r, "net_staged", 1);
   }
 
-  const json& rules = top.array("congestion_rules", false);
+  const json& rules = top.optionalArray("congestion_rules");
   for (size_t i = 0; i < rules.size(); ++i)
-    t.congestionRules.push_back(
-        readRule(rules[i], indexed("congestion_rules", i), static_cast<int>(t.numaNodes.size())));
+    t.congestionRules.push_back(readRule(rules[i], jsonIndexPath("congestion_rules", i)));
 
-  if (top.has("provenance")) readProvenance(doc.at("provenance"), t);
+  if (top.has("provenance")) readProvenance(top.field("provenance"), t);
   return t;
 }
 
@@ -370,28 +277,9 @@ Topology readTopology(const json& doc) {
 
 LoadedTopology parseTopology(std::string_view jsonText, std::string_view sourceName) {
   LoadedTopology out;
-  if (jsonText.size() > kMaxInputFileBytes) {
-    out.error = std::string(sourceName) + ": larger than " +
-                std::to_string(kMaxInputFileBytes >> 20) + " MiB";
-    return out;
-  }
-  json doc;
-  try {
-    doc = json::parse(jsonText.begin(), jsonText.end());
-  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
-    out.error = std::string(sourceName) + ": not valid JSON: " + e.what();
-    return out;
-  } catch (const std::exception& e) {
-    out.error = std::string(sourceName) + ": cannot parse: " + e.what();
-    return out;
-  }
-  try {
-    out.topology = readTopology(doc);
-  } catch (const TopologyError& e) {
-    out.error = std::string(sourceName) + ": " + e.what();
-  } catch (const std::exception& e) {  // json::exception included
-    out.error = std::string(sourceName) + ": " + e.what();
-  }
+  const std::string error =
+      readStrictJson(jsonText, [&](const json& doc) { out.topology = readTopology(doc); });
+  if (!error.empty()) out.error = std::string(sourceName) + ": " + error;
   return out;
 }
 
@@ -404,6 +292,95 @@ LoadedTopology loadTopologyFile(const std::string& path) {
   if (!readTextFile(path, &text, &error)) return {std::nullopt, error};
   std::string name = path.substr(path.find_last_of('/') + 1);
   return parseTopology(text, name);
+}
+
+std::string topologyToJson(const Topology& t) {
+  json doc;
+  doc["name"] = t.name;
+  if (!t.description.empty()) doc["description"] = t.description;
+  doc["cpu_model"] = t.cpuModel;
+  doc["p2p_supported"] = t.p2pSupported;
+  doc["sockets"] = json::array();
+  for (const Socket& s : t.sockets) doc["sockets"].push_back({{"link_gbps", s.linkGbps}});
+  doc["numa_nodes"] = json::array();
+  for (const NumaNode& n : t.numaNodes)
+    doc["numa_nodes"].push_back(
+        {{"socket", n.socket}, {"memory_gbps", n.memoryGbps}, {"fabric_gbps", n.fabricGbps}});
+  doc["pcie"] = json::array();
+  for (const PcieNode& p : t.pcie) {
+    json j;
+    j["id"] = p.id;
+    if (p.kind == PcieKind::kRootPort) {
+      j["type"] = "root_port";
+      j["numa"] = p.numa;
+    } else {
+      j["type"] = "switch";
+      j["parent"] = t.pcie[p.parent].id;
+    }
+    j["up_gbps"] = p.upGbps;
+    j["down_gbps"] = p.downGbps;
+    doc["pcie"].push_back(j);
+  }
+  doc["gpus"] = json::array();
+  for (const Gpu& g : t.gpus)
+    doc["gpus"].push_back({{"bus_id", g.busId},
+                           {"model", g.model},
+                           {"numa", g.numa},
+                           {"parent", t.pcie[g.parent].id},
+                           {"up_gbps", g.upGbps},
+                           {"down_gbps", g.downGbps}});
+  doc["nics"] = json::array();
+  for (const Nic& n : t.nics)
+    doc["nics"].push_back({{"name", n.name},
+                           {"numa", n.numa},
+                           {"parent", t.pcie[n.parent].id},
+                           {"up_gbps", n.upGbps},
+                           {"down_gbps", n.downGbps},
+                           {"wire_gbps", n.wireGbps},
+                           {"gpu_direct", n.gpuDirect}});
+  const TransferEfficiency& e = t.efficiency;
+  doc["efficiency"] = {{"p2p_write", e.p2pWrite},
+                       {"p2p_read", e.p2pRead},
+                       {"host_bounce", e.hostBounce},
+                       {"net_gpu_direct", e.netGpuDirect},
+                       {"net_staged", e.netStaged}};
+  doc["congestion_rules"] = json::array();
+  for (const CongestionRule& r : t.congestionRules) {
+    json j;
+    j["rule"] = std::string(ruleKindName(r.kind));
+    std::string scope = r.scope == RuleScope::kSocket ? "socket" : "numa";
+    switch (r.kind) {
+      case RuleKind::kHostReadWithRemoteP2pWrite:
+        j["factor"] = r.factor;
+        break;
+      case RuleKind::kP2pAcrossNuma:
+        j["factor"] = r.factor;
+        j["scope"] = scope;
+        break;
+      case RuleKind::kBounceBuffersOnOneNuma:
+        j["min_transfers"] = r.minTransfers;
+        j["factor"] = r.factor;
+        break;
+      case RuleKind::kCopyEngineIntoHost:
+        j["factor"] = r.factor;
+        j["remote_only"] = r.remoteOnly;
+        break;
+      case RuleKind::kRemoteHostAccess:
+        j["read_factor"] = r.readFactor;
+        j["write_factor"] = r.writeFactor;
+        j["scope"] = scope;
+        break;
+    }
+    doc["congestion_rules"].push_back(j);
+  }
+  // Free-text notes first, then the labels of the values, in the file's order.
+  json measured = t.measured, illustrative = t.illustrative;
+  for (const ValueLabel& l : t.labels)
+    (l.measured ? measured : illustrative)
+        .push_back({{"values", l.values}, {l.measured ? "source" : "why", l.text}});
+  doc["provenance"] = {{"measured", measured}, {"illustrative", illustrative}};
+  // Names from hardware probes might not be valid UTF-8; never throw while writing.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace tccl::topo

@@ -117,7 +117,7 @@ TEST_P(Calibration, FitsAPerturbedTopologyToTheTruth) {
   EXPECT_GT(checked, 0);
 
   // The fitted file reads back and means the same; fitted numbers are marked as measured.
-  topo::LoadedTopology back = topo::parseTopology(topologyToJson(result.fitted), "fitted");
+  topo::LoadedTopology back = topo::parseTopology(topo::topologyToJson(result.fitted), "fitted");
   ASSERT_TRUE(back.topology) << back.error;
   EXPECT_EQ(mispredicted(BandwidthModel(*back.topology), truthModel, result.probes, true), 0);
   size_t labelled = 0;

@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "tiny_topology.h"
 #include "topo/topology.h"
@@ -102,14 +105,14 @@ TEST(TopologyLoader, ReadsValueLabelsAndRejectsOnesThatNameNothing) {
     d["provenance"] =
         json::parse(R"({"illustrative": [{"values": ["efficiency.host_bounce"], "source": "s"}]})");
   });
-  EXPECT_EQ(e, "bad.json: provenance.illustrative[0].source: unknown field");
+  EXPECT_EQ(e, "bad.json: provenance.illustrative[0].source: unknown key 'source'");
 }
 
 TEST(TopologyLoader, RejectsMissingField) {
   std::string e = rejection([](json& d) { d["gpus"][1].erase("up_gbps"); });
-  EXPECT_EQ(e, "bad.json: gpus[1]: missing field 'up_gbps'");
+  EXPECT_EQ(e, "bad.json: gpus[1]: missing required key 'up_gbps'");
   e = rejection([](json& d) { d.erase("numa_nodes"); });
-  EXPECT_EQ(e, "bad.json: (top level): missing field 'numa_nodes'");
+  EXPECT_EQ(e, "bad.json: (document): missing required key 'numa_nodes'");
 }
 
 TEST(TopologyLoader, RejectsCycleInPcieTree) {
@@ -153,7 +156,7 @@ TEST(TopologyLoader, RejectsUnknownCongestionRule) {
   e = rejection([](json& d) {
     d["congestion_rules"] = json::array({{{"rule", "p2p_across_numa"}, {"factr", 0.5}}});
   });
-  EXPECT_EQ(e, "bad.json: congestion_rules[0].factr: unknown field");
+  EXPECT_EQ(e, "bad.json: congestion_rules[0].factr: unknown key 'factr'");
   e = rejection([](json& d) {
     d["congestion_rules"] = json::array({{{"rule", "p2p_across_numa"}, {"factor", 1.5}}});
   });
@@ -170,12 +173,21 @@ TEST(TopologyLoader, RejectsNumbersOutOfRange) {
   LoadedTopology loaded;
   EXPECT_NO_THROW(loaded = parseTopology(text, "bad.json"));
   EXPECT_FALSE(loaded.topology);
-  EXPECT_NE(loaded.error.find("bad.json: not valid JSON"), std::string::npos) << loaded.error;
+  EXPECT_NE(loaded.error.find("bad.json: malformed JSON"), std::string::npos) << loaded.error;
   EXPECT_NE(loaded.error.find("1e999"), std::string::npos) << loaded.error;
   std::string e = rejection([](json& d) { d["gpus"][2]["numa"] = 4294967297ull; });
-  EXPECT_EQ(e, "bad.json: gpus[2].numa: integer 4294967297 is out of range");
+  EXPECT_EQ(e, "bad.json: gpus[2].numa: integer 4294967297 out of range");
   e = rejection([](json& d) { d["numa_nodes"][1]["socket"] = -4294967296ll; });
-  EXPECT_EQ(e, "bad.json: numa_nodes[1].socket: integer -4294967296 is out of range");
+  EXPECT_EQ(e, "bad.json: numa_nodes[1].socket: integer -4294967296 out of range");
+}
+
+// nlohmann keeps one of two values given to one key; the reader refuses to guess which.
+TEST(TopologyLoader, RejectsDuplicateKeys) {
+  std::string text = tinyTopologyJson();
+  text.replace(text.find(R"("model": "G",)"), 13, R"("model": "G", "model": "H",)");
+  LoadedTopology loaded = parseTopology(text, "bad.json");
+  EXPECT_FALSE(loaded.topology);
+  EXPECT_EQ(loaded.error, "bad.json: gpus[0].model: duplicate key 'model'");
 }
 
 TEST(TopologyLoader, FilesLargerThan64MiBAreRefused) {
@@ -202,9 +214,86 @@ TEST(TopologyLoader, FileErrorsNameTheFile) {
   LoadedTopology loaded = loadTopologyFile(path.string());
   std::filesystem::remove(path);
   EXPECT_FALSE(loaded.topology);
-  EXPECT_EQ(loaded.error.rfind(path.filename().string() + ": not valid JSON", 0), 0u)
+  EXPECT_EQ(loaded.error.rfind(path.filename().string() + ": malformed JSON", 0), 0u)
       << loaded.error;
   EXPECT_NE(loadTopologyFile("/nonexistent/x.json").error.find("cannot open"), std::string::npos);
+}
+
+// Element i of a and b, seen through `key`, agree.
+template <typename T, typename Key>
+void expectSameElements(const std::vector<T>& a, const std::vector<T>& b, Key key) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(key(a[i]) == key(b[i])) << "element " << i;
+}
+
+// Everything the reader fills in (the writer drops only the "note" fields).
+void expectSameTopology(const Topology& a, const Topology& b) {
+  EXPECT_EQ(std::tie(a.name, a.description, a.cpuModel, a.measured, a.illustrative),
+            std::tie(b.name, b.description, b.cpuModel, b.measured, b.illustrative));
+  expectSameElements(a.pcie, b.pcie, [](const PcieNode& p) {
+    return std::make_tuple(p.id, p.kind, p.parent, p.numa);
+  });
+  expectSameElements(a.gpus, b.gpus, [](const Gpu& g) {
+    return std::make_tuple(g.busId, g.model, g.numa, g.parent);
+  });
+  expectSameElements(a.nics, b.nics,
+                     [](const Nic& n) { return std::make_tuple(n.name, n.numa, n.parent); });
+  expectSameElements(a.numaNodes, b.numaNodes, [](const NumaNode& n) { return n.socket; });
+  expectSameElements(a.congestionRules, b.congestionRules, [](const CongestionRule& r) {
+    return std::make_tuple(r.kind, r.scope, r.remoteOnly);
+  });
+  expectSameElements(a.labels, b.labels, [](const ValueLabel& l) {
+    return std::make_tuple(l.measured, l.values, l.text);
+  });
+  // Every number and yes/no fact the model uses: capacities, efficiencies, rule parameters.
+  Topology ca = a, cb = b;
+  const std::vector<TopologyValue> va = topologyValues(ca), vb = topologyValues(cb);
+  auto valueOf = [](const TopologyValue& v) {
+    return v.number ? *v.number : v.count ? *v.count : *v.flag;
+  };
+  ASSERT_EQ(va.size(), vb.size());
+  for (size_t i = 0; i < va.size(); ++i) {
+    ASSERT_EQ(va[i].name, vb[i].name);
+    EXPECT_EQ(valueOf(va[i]), valueOf(vb[i])) << va[i].name;
+  }
+}
+
+// read -> write -> read gives the same topology, and writing that again the same text: over
+// every shipped file (all congestion rule kinds, both scopes, switches) and the tiny one.
+TEST(TopologyJson, WriterRoundTripsThroughTheReader) {
+  std::vector<std::pair<std::string, LoadedTopology>> read{
+      {"tiny", parseTopology(tinyTopologyJson(), "tiny.json")}};
+  for (const auto& entry : std::filesystem::directory_iterator(TCCL_TOPOLOGY_DIR))
+    read.push_back({entry.path().filename().string(), loadTopologyFile(entry.path().string())});
+  EXPECT_GE(read.size(), 6u);
+  for (const auto& [name, first] : read) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(first.topology) << first.error;
+    const std::string text = topologyToJson(*first.topology);
+    LoadedTopology second = parseTopology(text, "written.json");
+    ASSERT_TRUE(second.topology) << second.error << "\n" << text;
+    expectSameTopology(*first.topology, *second.topology);
+    EXPECT_EQ(topologyToJson(*second.topology), text);
+  }
+}
+
+// A topology built in memory (as live discovery and calibration make them) comes back too,
+// with values the shipped files do not use: a description, no NICs, a non-default efficiency.
+TEST(TopologyJson, WriterKeepsWhatTheFilesLeaveAtDefaults) {
+  LoadedTopology tiny = parseTopology(tinyTopologyJson(), "tiny.json");
+  ASSERT_TRUE(tiny.topology) << tiny.error;
+  Topology t = *tiny.topology;
+  t.description = "edited \"in memory\"";
+  t.p2pSupported = !t.p2pSupported;
+  t.nics.clear();
+  t.efficiency.netStaged = 0.25;
+  t.labels.clear();
+  t.measured = {"note one", "note two"};
+  LoadedTopology back = parseTopology(topologyToJson(t), "written.json");
+  ASSERT_TRUE(back.topology) << back.error;
+  expectSameTopology(t, *back.topology);
+  EXPECT_EQ(back.topology->p2pSupported, t.p2pSupported);
+  EXPECT_EQ(back.topology->efficiency.netStaged, 0.25);
 }
 
 TEST(TopologyLoader, LiveDiscoveryDescribesThisMachine) {
