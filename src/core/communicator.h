@@ -15,15 +15,11 @@
 #include "core/runtime_env.h"
 #include "device/device_backend.h"
 #include "exec/buffer_exchange.h"
+#include "exec/channel_set.h"
 #include "plan/plan.h"
 #include "transport/connection.h"
 
 namespace tccl {
-
-struct ChannelConnections {
-  std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
-  std::unique_ptr<Connection> recv;  // from the previous one
-};
 
 // A PreMulSum operator created by ncclRedOpCreatePreMulSum.
 struct UserRedOp {
@@ -49,7 +45,7 @@ struct ncclComm {
   std::vector<tccl::RankInfo> ranks;
   tccl::JobShape shape;
   tccl::Plan plan;
-  std::vector<tccl::ChannelConnections> channels;
+  tccl::ChannelSet channels;  // the plan's rings and trees, connected
   std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
   std::unique_ptr<tccl::DeviceBackend> device;
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
