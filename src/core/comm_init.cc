@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -62,16 +61,11 @@ struct PlannedHop {
   std::unique_ptr<Connection>* conn;
 };
 
-// Ring channels first, then (when the Tree algorithm may run) one connection pair per tree
-// neighbour, appended to comm->channels in treeNeighbors() order, tree after tree. Shared
+// Every ring channel, then (when the Tree algorithm may run) every tree link, each way. Shared
 // memory inside a node, sockets between nodes.
 ncclResult_t connectRings(ncclComm* comm) {
   const Plan& plan = comm->plan;
-  const bool trees = treesWanted(plan, comm->shape, comm->env.algo);
-  size_t nTreeLinks = 0;
-  if (trees)
-    for (const Tree& t : plan.trees) nTreeLinks += treeNeighbors(t, comm->rank).size();
-  comm->channels.resize(plan.rings.size() + nTreeLinks);
+  comm->channels = layOutChannels(plan, comm->rank, treesWanted(plan, comm->shape, comm->env.algo));
   std::vector<PlannedHop> hops;
   auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, bool send,
                    std::unique_ptr<Connection>* conn) {
@@ -88,24 +82,20 @@ ncclResult_t connectRings(ncclComm* comm) {
   };
   for (size_t c = 0; c < plan.rings.size(); ++c) {
     const Ring& ring = plan.rings[c];
+    RingChannel& ch = comm->channels.rings[c];
     const int n = static_cast<int>(ring.order.size());
     if (n == 1) continue;
-    const int pos = static_cast<int>(std::find(ring.order.begin(), ring.order.end(), comm->rank) -
-                                     ring.order.begin());
+    const int pos = ch.position;
     const uint32_t tag = bootstrap_tags::kRing.first + static_cast<uint32_t>(c);
-    plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &comm->channels[c].send);
-    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false,
-          &comm->channels[c].recv);
+    plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &ch.send);
+    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false, &ch.recv);
   }
-  size_t link = plan.rings.size();
-  if (trees)
-    for (size_t t = 0; t < plan.trees.size(); ++t)
-      for (int peer : treeNeighbors(plan.trees[t], comm->rank)) {
-        const uint32_t tag = bootstrap_tags::kTree.first + static_cast<uint32_t>(t);
-        plan1(peer, tag, nullptr, true, &comm->channels[link].send);
-        plan1(peer, tag, nullptr, false, &comm->channels[link].recv);
-        ++link;
-      }
+  for (size_t t = 0; t < comm->channels.trees.size(); ++t)
+    for (TreeLink& link : comm->channels.trees[t].links) {
+      const uint32_t tag = bootstrap_tags::kTree.first + static_cast<uint32_t>(t);
+      plan1(link.peer, tag, nullptr, true, &link.send);
+      plan1(link.peer, tag, nullptr, false, &link.recv);
+    }
   for (PlannedHop& h : hops)
     if (h.send) TCCL_CHECK(hopConnectSend(*comm, h.setup, h.conn));
   for (PlannedHop& h : hops)

@@ -16,17 +16,13 @@
 #include "core/user_redops.h"
 #include "device/device_backend.h"
 #include "exec/buffer_exchange.h"
+#include "exec/channel_set.h"
 #include "plan/plan.h"
 #include "transport/connection.h"
 
 namespace tccl {
 
 struct CudaCommState;  // src/core/cuda_glue.cc; only builds with the CUDA backend define it
-
-struct ChannelConnections {
-  std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
-  std::unique_ptr<Connection> recv;  // from the previous one
-};
 
 }  // namespace tccl
 
@@ -44,7 +40,7 @@ struct ncclComm {
   std::vector<tccl::RankInfo> ranks;
   tccl::JobShape shape;
   tccl::Plan plan;
-  std::vector<tccl::ChannelConnections> channels;
+  tccl::ChannelSet channels;  // the plan's rings and trees, connected
   std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
   std::unique_ptr<tccl::DeviceBackend> device;
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.

@@ -4,25 +4,17 @@
 
 #include <nccl.h>
 
-#include "device/device_backend.h"
-#include "exec/ring_schedule.h"
+#include <vector>
+
+#include "exec/compile.h"
 
 namespace tccl {
 
-struct CollTask {
-  CollArgs args;
-  ReduceSpec spec;
-  cudaStream_t stream = nullptr;  // the CUDA backend orders the work on it
-};
-
-struct P2pTask {
-  bool isSend = true;
-  void* buff = nullptr;
-  size_t count = 0;
-  ncclDataType_t type = ncclFloat32;
-  int peer = 0;
-  cudaStream_t stream = nullptr;
-  std::shared_ptr<void> keepAlive;  // memory `buff` points into (a staged in-place input)
+// One communicator's share of a group.
+struct CommWork {
+  ncclComm* comm = nullptr;
+  std::vector<CollTask> colls;
+  std::vector<P2pTask> p2p;
 };
 
 ncclResult_t groupStart();
