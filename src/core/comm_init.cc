@@ -55,9 +55,11 @@ ncclResult_t gatherRankInfo(ncclComm* comm) {
   return ncclSuccess;
 }
 
+enum class HopEnd { kSend, kRecv };
+
 struct PlannedHop {
   HopSetup setup;
-  bool send;
+  HopEnd end;
   std::unique_ptr<Connection>* conn;
 };
 
@@ -67,7 +69,7 @@ ncclResult_t connectRings(ncclComm* comm) {
   const Plan& plan = comm->plan;
   comm->channels = layOutChannels(plan, comm->rank, treesWanted(plan, comm->shape, comm->env.algo));
   std::vector<PlannedHop> hops;
-  auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, bool send,
+  auto plan1 = [&](int peer, uint32_t tag, const Hop* hop, HopEnd end,
                    std::unique_ptr<Connection>* conn) {
     HopSetup h;
     h.peer = peer;
@@ -78,7 +80,7 @@ ncclResult_t connectRings(ncclComm* comm) {
       h.numaNode = hop->numa;
     else if (!hop && h.net)
       h.numaNode = comm->ranks[comm->rank].numaNode;
-    hops.push_back({h, send, conn});
+    hops.push_back({h, end, conn});
   };
   for (size_t c = 0; c < plan.rings.size(); ++c) {
     const Ring& ring = plan.rings[c];
@@ -87,21 +89,22 @@ ncclResult_t connectRings(ncclComm* comm) {
     if (n == 1) continue;
     const int pos = ch.position;
     const uint32_t tag = bootstrap_tags::kRing.first + static_cast<uint32_t>(c);
-    plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], true, &ch.send);
-    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], false, &ch.recv);
+    plan1(ring.order[(pos + 1) % n], tag, &ring.hops[pos], HopEnd::kSend, &ch.send);
+    plan1(ring.order[(pos - 1 + n) % n], tag, &ring.hops[(pos - 1 + n) % n], HopEnd::kRecv,
+          &ch.recv);
   }
   for (size_t t = 0; t < comm->channels.trees.size(); ++t)
     for (TreeLink& link : comm->channels.trees[t].links) {
       const uint32_t tag = bootstrap_tags::kTree.first + static_cast<uint32_t>(t);
-      plan1(link.peer, tag, nullptr, true, &link.send);
-      plan1(link.peer, tag, nullptr, false, &link.recv);
+      plan1(link.peer, tag, nullptr, HopEnd::kSend, &link.send);
+      plan1(link.peer, tag, nullptr, HopEnd::kRecv, &link.recv);
     }
   for (PlannedHop& h : hops)
-    if (h.send) TCCL_CHECK(hopConnectSend(*comm, h.setup, h.conn));
+    if (h.end == HopEnd::kSend) TCCL_CHECK(hopConnectSend(*comm, h.setup, h.conn));
   for (PlannedHop& h : hops)
-    if (!h.send) TCCL_CHECK(hopConnectRecv(*comm, h.setup, h.conn));
+    if (h.end == HopEnd::kRecv) TCCL_CHECK(hopConnectRecv(*comm, h.setup, h.conn));
   for (PlannedHop& h : hops)
-    if (h.send) TCCL_CHECK(hopAwaitReceiver(*comm, h.setup, **h.conn));
+    if (h.end == HopEnd::kSend) TCCL_CHECK(hopAwaitReceiver(*comm, h.setup, **h.conn));
   return ncclSuccess;
 }
 
