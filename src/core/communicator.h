@@ -14,8 +14,8 @@
 #include "base/bootstrap.h"
 #include "core/runtime_env.h"
 #include "device/device_backend.h"
-#include "exec/buffer_exchange.h"
 #include "plan/plan.h"
+#include "transport/buffer_exchange.h"
 #include "transport/connection.h"
 
 namespace tccl {
