@@ -15,9 +15,9 @@
 #include "core/runtime_env.h"
 #include "core/user_redops.h"
 #include "device/device_backend.h"
-#include "exec/buffer_exchange.h"
 #include "exec/channel_set.h"
 #include "plan/plan.h"
+#include "transport/buffer_exchange.h"
 #include "transport/connection.h"
 
 namespace tccl {

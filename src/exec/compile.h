@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "device/device_backend.h"
-#include "exec/buffer_exchange.h"
+#include "transport/buffer_exchange.h"
 #include "exec/channel_set.h"
 #include "exec/program.h"
 #include "exec/ring_schedule.h"

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "device/device_backend.h"
-#include "exec/buffer_exchange.h"
 #include "exec/program.h"
+#include "transport/buffer_exchange.h"
 
 namespace tccl {
 

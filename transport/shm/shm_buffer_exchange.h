@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "base/bootstrap.h"
-#include "exec/buffer_exchange.h"
+#include "transport/buffer_exchange.h"
 
 namespace tccl {
 
