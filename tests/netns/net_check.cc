@@ -4,8 +4,9 @@
 //   net_check collectives  every collective over several sizes, datatypes and ops, in place
 //                          and out of place, checked exactly; exit 1 on any wrong element
 //   net_check kill VICTIM  back-to-back large AllReduces; rank VICTIM SIGKILLs itself in the
-//                          middle of one, the others must get an error (not hang) and
-//                          ncclCommAbort must return; prints the timings
+//                          middle of one, the others must get ncclRemoteError (not hang)
+//                          within TCCL_TIMEOUT and ncclCommAbort must return; prints the
+//                          timings
 #include <nccl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -216,6 +217,10 @@ int killTest(ncclComm_t comm, int victim) {
     printf("RESULT rank %d error_after %.3f abort %.3f\n", rank_, callSec, abortSec);
     // Bounded: the no-progress timeout plus one healthy AllReduce; abort at once.
     const double bound = envInt("TCCL_TIMEOUT", 300) + 10.0;
+    if (r != ncclRemoteError) {
+      printf("rank %d: expected ncclRemoteError for a dead peer\n", rank_);
+      return 1;
+    }
     if (callSec > bound || abortSec > 5.0) {
       printf("rank %d: too slow (error after %.2f s, bound %.0f s; abort %.2f s, bound 5 s)\n",
              rank_, callSec, bound, abortSec);
