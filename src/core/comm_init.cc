@@ -15,6 +15,7 @@
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/group.h"
+#include "core/network_choice.h"
 #include "core/plan_setup.h"
 #include "exec/tree_schedule.h"
 #include "tccl/version.h"
@@ -61,6 +62,13 @@ struct PlannedHop {
   bool send;
   std::unique_ptr<Connection>* conn;
 };
+
+// Only a job that spans nodes needs a network (a plugin's, or TCCL's sockets).
+ncclResult_t chooseNetwork(ncclComm* comm) {
+  for (int r = 0; r < comm->nranks; ++r)
+    if (hopUsesNet(*comm, r)) return commNetwork(comm->netName, &comm->netPlugin);
+  return ncclSuccess;
+}
 
 // Ring channels first, then (when the Tree algorithm may run) one connection pair per tree
 // neighbour, appended to comm->channels in treeNeighbors() order, tree after tree. Shared
@@ -139,6 +147,7 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   setLogDevice(comm->cudaDev);
   noteSharedDevices(*comm);
   TCCL_CHECK(setupPlan(comm));
+  TCCL_CHECK(chooseNetwork(comm));
   TCCL_CHECK(connectRings(comm));
   TCCL_CHECK(setupBufferExchange(comm));
   logPlan(comm);

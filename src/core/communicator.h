@@ -20,6 +20,8 @@
 
 namespace tccl {
 
+class NetPlugin;
+
 struct ChannelConnections {
   std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
   std::unique_ptr<Connection> recv;  // from the previous one
@@ -52,6 +54,8 @@ struct ncclComm {
   std::vector<tccl::ChannelConnections> channels;
   std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
   std::unique_ptr<tccl::DeviceBackend> device;
+  // The network of the hops between nodes (core/network_choice.h); null: TCCL's own sockets.
+  std::shared_ptr<tccl::NetPlugin> netPlugin;
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
   std::unique_ptr<tccl::BufferExchange> exchange;
   uint64_t directSeq = 0;

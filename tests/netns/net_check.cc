@@ -7,6 +7,8 @@
 //                          middle of one, the others must get ncclRemoteError (not hang)
 //                          within TCCL_TIMEOUT and ncclCommAbort must return; prints the
 //                          timings
+//   net_check init-error   ncclCommInitRank must fail with ncclInvalidUsage (a network that
+//                          the environment asks for cannot be used)
 #include <nccl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -247,6 +249,15 @@ int main(int argc, char** argv) {
   CHECK_NCCL(ncclGetUniqueId(&id));
   ncclComm_t comm;
   auto t0 = Clock::now();
+  if (mode == "init-error") {
+    const ncclResult_t r = ncclCommInitRank(&comm, nranks_, id, rank_);
+    printf("rank %d: ncclCommInitRank returned %s: %s\n", rank_, ncclGetErrorString(r),
+           ncclGetLastError(nullptr));
+    if (r == ncclInvalidUsage) return 0;
+    if (r == ncclSuccess) ncclCommDestroy(comm);
+    printf("rank %d: expected ncclInvalidUsage\n", rank_);
+    return 1;
+  }
   CHECK_NCCL(ncclCommInitRank(&comm, nranks_, id, rank_));
   printf("rank %d: init %.2f s\n", rank_, since(t0));
   if (mode == "kill") return killTest(comm, argc > 2 ? atoi(argv[2]) : nranks_ - 1);

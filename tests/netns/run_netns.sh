@@ -18,6 +18,7 @@
 #                           another name (a net plugin's) must also be announced by every rank
 #                           ("Using network NAME"), so that a run through the built-in transport
 #                           cannot pass for one through the plugin
+#     --expect-log REGEX    every rank's output (but the victim's) must match REGEX (grep -E)
 #     --timeout SEC         kill everything after SEC seconds (default 120) and fail
 #     --logs DIR            keep each rank's output in DIR/rank<r>.log
 # Exit status: 0 all ranks as expected, 1 failure, 77 namespaces cannot be created (SKIP).
@@ -25,6 +26,7 @@ set -uo pipefail
 
 nodes=2 rpn=2 rate="" mtu=1500 local=0 victim=-1 checkHops=0 net=Socket timeout=120 logs=""
 extraEnv=()
+expectLogs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --victim) victim=$2; shift 2 ;;
     --check-hops) checkHops=1; shift ;;
     --net) net=$2; shift 2 ;;
+    --expect-log) expectLogs+=("$2"); shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --logs) logs=$2; shift 2 ;;
     --) shift; break ;;
@@ -151,10 +154,17 @@ if [ "$checkHops" = 1 ]; then
     echo "$bad"
     fail=1
   else
-    echo "hops: $(cat "$logs"/rank*.log | grep -c -E "via NET/$net( |\$)") NET/$net connections, all between nodes;" \
+    echo "hops: $(cat "$logs"/rank*.log | grep -c -E "Connection .* via NET/$net( |\$)") NET/$net connections, all between nodes;" \
       "$(cat "$logs"/rank*.log | grep -c -E 'via (SHM|CUDA)') shm/cuda connections, all inside a node"
   fi
 fi
+
+for re in "${expectLogs[@]}"; do
+  for ((r = 0; r < nranks; ++r)); do
+    [ "$r" = "$victim" ] && continue
+    grep -q -E -- "$re" "$logs/rank$r.log" || { echo "FAIL: rank $r's output has no line matching: $re"; fail=1; }
+  done
+done
 
 for ((r = 0; r < nranks; ++r)); do
   echo "---- rank $r (node $((r / rpn)))"

@@ -5,6 +5,7 @@
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "transport/net/net_connection.h"
+#include "transport/net_plugin/plugin_net_connection.h"
 #include "transport/shm/shm_connection.h"
 
 namespace tccl {
@@ -34,6 +35,33 @@ NetConnectionSpec netSpec(ncclComm& comm, const HopSetup& hop) {
   return spec;
 }
 
+// The plugin device of a hop: the NIC that the plan names, folded onto the plugin's devices.
+int pluginDevice(const NetPlugin& net, const HopSetup& hop) {
+  const Hop& d = hop.descriptor;
+  const int nic = d.kind == HopKind::kNet && d.nic >= 0 ? d.nic : 0;
+  return nic % net.deviceCount();
+}
+
+PluginNetConnectionSpec pluginSpec(ncclComm& comm, const HopSetup& hop) {
+  return PluginNetConnectionSpec{
+      .slotBytes = static_cast<size_t>(comm.env.chunkBytes),
+      .nSlots = static_cast<int>(comm.env.nSlots),
+      .numaNode = hop.numaNode,
+      .tag = static_cast<int>(hop.tag),
+      .self = comm.rank,
+      .peer = hop.peer,
+      .setupTimeoutSec = static_cast<double>(comm.env.bootstrapTimeoutSec),
+      .closeTimeoutSec = static_cast<double>(comm.env.timeoutSec),
+      .abortFlag = &comm.abortFlag,
+      .asyncSteps = cudaNetStaging(comm),  // GPU data is staged by the stream's copies
+      .deviceSlots = std::nullopt,         // GPU-direct plugin hops: not wired yet
+  };
+}
+
+bool usesPlugin(const ncclComm& comm, const HopSetup& hop) {
+  return hop.net && comm.netPlugin && comm.netPlugin->deviceCount() > 0;
+}
+
 }  // namespace
 
 bool hopUsesNet(const ncclComm& comm, int peer) {
@@ -49,6 +77,15 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
          describeHop(hop.descriptor).c_str());
     return ncclSuccess;
   }
+  if (usesPlugin(comm, hop)) {
+    const int dev = pluginDevice(*comm.netPlugin, hop);
+    TCCL_CHECK(pluginNetPrepareSend(comm.netPlugin, dev, pluginSpec(comm, hop), out));
+    // GPU-direct plugin hops are not built yet: a plan that asks for one gets host staging.
+    INFO(kLogInit | kLogNet, "Connection %d -> %d tag %#x via NET/%s dev %d staged@numa%d%s",
+         comm.rank, hop.peer, hop.tag, comm.netPlugin->name().c_str(), dev, hop.numaNode,
+         hop.descriptor.gpuDirect ? " (the plan asked for GPU-direct)" : "");
+    return ncclSuccess;
+  }
   if (hop.net) {
     TCCL_CHECK(netConnectSend(*comm.bootstrap, hop.peer, netSpec(comm, hop), out));
   } else {
@@ -61,12 +98,23 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
 
 ncclResult_t hopConnectRecv(ncclComm& comm, const HopSetup& hop, std::unique_ptr<Connection>* out) {
   if (!hop.net && commUsesCuda(comm)) return cudaHopConnectRecv(comm, hop, out);
+  if (usesPlugin(comm, hop)) {
+    NetHandle handle;
+    TCCL_CHECK(pluginNetListen(comm.netPlugin, pluginDevice(*comm.netPlugin, hop),
+                               pluginSpec(comm, hop), &handle, out));
+    return comm.bootstrap->send(hop.peer, hop.tag, &handle, sizeof(handle));
+  }
   if (hop.net) return netConnectRecv(*comm.bootstrap, hop.peer, netSpec(comm, hop), out);
   return shmConnectRecv(*comm.bootstrap, hop.peer, shmSpec(comm, hop), out);
 }
 
 ncclResult_t hopAwaitReceiver(ncclComm& comm, const HopSetup& hop, Connection& sendConnection) {
   if (!hop.net && commUsesCuda(comm)) return cudaHopAwaitReceiver(comm, hop);
+  if (usesPlugin(comm, hop)) {
+    NetHandle handle;
+    TCCL_CHECK(comm.bootstrap->recv(hop.peer, hop.tag, &handle, sizeof(handle)));
+    return pluginNetConnect(sendConnection, handle);
+  }
   if (hop.net) return netAwaitReceiver(sendConnection);
   return shmAwaitReceiver(*comm.bootstrap, hop.peer, shmSpec(comm, hop));
 }
