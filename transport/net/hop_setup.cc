@@ -81,8 +81,9 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
     const int dev = pluginDevice(*comm.netPlugin, hop);
     TCCL_CHECK(pluginNetPrepareSend(comm.netPlugin, dev, pluginSpec(comm, hop), out));
     // GPU-direct plugin hops are not built yet: a plan that asks for one gets host staging.
-    INFO(kLogInit | kLogNet, "Connection %d -> %d tag %#x via NET/%s dev %d staged@numa%d%s",
-         comm.rank, hop.peer, hop.tag, comm.netPlugin->name().c_str(), dev, hop.numaNode,
+    const std::string numa = hop.numaNode >= 0 ? "@numa" + std::to_string(hop.numaNode) : "";
+    INFO(kLogInit | kLogNet, "Connection %d -> %d tag %#x via NET/%s dev %d staged%s%s", comm.rank,
+         hop.peer, hop.tag, comm.netPlugin->name().c_str(), dev, numa.c_str(),
          hop.descriptor.gpuDirect ? " (the plan asked for GPU-direct)" : "");
     return ncclSuccess;
   }
