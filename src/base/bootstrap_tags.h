@@ -24,13 +24,12 @@ inline constexpr uint32_t kShrink = 0x20000;      // ncclCommShrink: the survivo
 inline constexpr uint32_t kAutoDbSize = 0x30000;  // the node leader's auto database: its size,
 inline constexpr uint32_t kAutoDbText = 0x30001;  // then its text
 
-// Flag bits. A transport ORs its bit onto a connection tag for the "attached" message that
-// follows the connection's own handshake; the bootstrap's collectives (allGather, barrier) use
-// kCollective | a 31-bit sequence number.
-inline constexpr uint32_t kCudaAttached = 0x20000000;
-inline constexpr uint32_t kShmAttached = 0x40000000;
+// Flag bits. The shm and CUDA transports OR kAttached onto a connection tag for the message
+// that follows the connection's own handshake (transport/attach_handshake.h); the bootstrap's
+// collectives (allGather, barrier) use kCollective | a 31-bit sequence number.
+inline constexpr uint32_t kAttached = 0x40000000;
 inline constexpr uint32_t kCollective = 0x80000000u;
-inline constexpr uint32_t kFlagBits = kCudaAttached | kShmAttached | kCollective;
+inline constexpr uint32_t kFlagBits = kAttached | kCollective;
 
 namespace detail {
 constexpr Range one(uint32_t tag) {
@@ -56,8 +55,6 @@ constexpr bool belowFlags() {
 
 static_assert(detail::disjoint(), "two bootstrap tag ranges overlap");
 static_assert(detail::belowFlags(), "a bootstrap tag reaches into the flag bits");
-static_assert((kCudaAttached & kShmAttached) == 0 &&
-                  ((kCudaAttached | kShmAttached) & kCollective) == 0,
-              "bootstrap flag bits overlap");
+static_assert((kAttached & kCollective) == 0, "bootstrap flag bits overlap");
 
 }  // namespace tccl::bootstrap_tags

@@ -15,11 +15,11 @@
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/group.h"
+#include "core/hop_setup.h"
 #include "core/network_choice.h"
 #include "core/plan_setup.h"
 #include "exec/tree_schedule.h"
 #include "tccl/version.h"
-#include "transport/net/hop_setup.h"
 #include "transport/shm/shm_buffer_exchange.h"
 
 namespace tccl {

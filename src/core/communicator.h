@@ -21,6 +21,7 @@
 namespace tccl {
 
 class NetPlugin;
+struct CudaCommState;  // src/core/cuda_glue.cc; only builds with the CUDA backend define it
 
 struct ChannelConnections {
   std::unique_ptr<Connection> send;  // to the next rank of this channel's ring
@@ -60,7 +61,7 @@ struct ncclComm {
   std::unique_ptr<tccl::BufferExchange> exchange;
   uint64_t directSeq = 0;
   // The CUDA backend's proxy and typed backend (src/core/cuda_glue.cc); null on the host.
-  std::shared_ptr<void> cudaState;
+  std::shared_ptr<tccl::CudaCommState> cudaState;
   std::vector<tccl::UserRedOp> userOps;
 
   std::atomic<bool> abortFlag{false};

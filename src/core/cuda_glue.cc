@@ -9,13 +9,11 @@
 #include "core/communicator.h"
 
 #ifdef TCCL_HAVE_CUDA
-#include "base/bootstrap_tags.h"
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_launch.h"
 #include "device/cuda/cuda_proxy.h"
 #include "device/cuda/device_user_memory.h"
 #include "transport/cuda/cuda_async_steps.h"
-#include "transport/cuda/cuda_connection.h"
 #endif
 
 namespace tccl {
@@ -30,17 +28,9 @@ struct CudaCommState {
 
 namespace {
 CudaCommState* state(const ncclComm& comm) {
-  return static_cast<CudaCommState*>(comm.cudaState.get());
+  return comm.cudaState.get();
 }
 
-CudaConnectionSpec cudaSpec(const ncclComm& comm, const HopSetup& hop) {
-  CudaConnectionSpec spec;
-  spec.slotBytes = static_cast<size_t>(comm.env.chunkBytes);
-  spec.nSlots = static_cast<int>(comm.env.nSlots);
-  spec.tag = hop.tag;
-  spec.hop = hop.descriptor;
-  return spec;
-}
 }  // namespace
 
 int currentCudaDevice() {
@@ -109,27 +99,11 @@ void noteSharedDevices(const ncclComm& comm) {
     }
 }
 
-ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop,
-                                std::unique_ptr<Connection>* out) {
-  return cudaConnectSend(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend,
-                         out);
-}
-
-// The receiver confirms once it holds the connection, like the shm transport, so that neither
-// side tears it down before the other has it.
-ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
-                                std::unique_ptr<Connection>* out) {
-  TCCL_CHECK(
-      cudaConnectRecv(*comm.bootstrap, hop.peer, cudaSpec(comm, hop), *state(comm)->backend, out));
-  return comm.bootstrap->send(hop.peer, hop.tag | bootstrap_tags::kCudaAttached, nullptr, 0);
-}
-
-ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop) {
-  return comm.bootstrap->recv(hop.peer, hop.tag | bootstrap_tags::kCudaAttached, nullptr, 0);
-}
-
-std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm& comm) {
-  return commUsesCuda(comm) ? makeCudaAsyncSteps(*state(comm)->backend) : nullptr;
+void addCudaHopContext(ncclComm& comm, HopContext* ctx) {
+  if (!commUsesCuda(comm)) return;
+  CudaBackend* backend = state(comm)->backend;
+  ctx->cudaDevice = backend;
+  ctx->netStaging = [backend] { return makeCudaAsyncSteps(*backend); };
 }
 
 ncclResult_t launchCudaWork(std::vector<CudaWork> work, const WaitPolicy& policy) {
@@ -212,18 +186,7 @@ bool cudaPeerAccessEverywhere() {
 }
 void noteSharedDevices(const ncclComm&) {}
 
-ncclResult_t cudaHopConnectSend(ncclComm&, const HopSetup&, std::unique_ptr<Connection>*) {
-  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
-}
-ncclResult_t cudaHopConnectRecv(ncclComm&, const HopSetup&, std::unique_ptr<Connection>*) {
-  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
-}
-ncclResult_t cudaHopAwaitReceiver(ncclComm&, const HopSetup&) {
-  return setError(ncclInternalError, "CUDA hop without the CUDA backend");
-}
-std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm&) {
-  return nullptr;
-}
+void addCudaHopContext(ncclComm&, HopContext*) {}
 ncclResult_t launchCudaWork(std::vector<CudaWork>, const WaitPolicy&) {
   return setError(ncclInternalError, "CUDA launch without the CUDA backend");
 }

@@ -12,7 +12,7 @@
 #include "exec/executor.h"
 #include "transport/async_steps.h"
 #include "transport/connection.h"
-#include "transport/net/hop_setup.h"
+#include "transport/transport.h"
 
 struct ncclComm;
 
@@ -32,15 +32,9 @@ bool cudaPeerAccessEverywhere();
 // One INFO line when ranks of this node share a GPU (NCCL refuses that; we allow it).
 void noteSharedDevices(const ncclComm& comm);
 
-// Intra-node hops of a CUDA communicator: p2p (IPC) or host bounce, as the hop says.
-ncclResult_t cudaHopConnectSend(ncclComm& comm, const HopSetup& hop,
-                                std::unique_ptr<Connection>* out);
-ncclResult_t cudaHopConnectRecv(ncclComm& comm, const HopSetup& hop,
-                                std::unique_ptr<Connection>* out);
-ncclResult_t cudaHopAwaitReceiver(ncclComm& comm, const HopSetup& hop);
-// For a network hop of a CUDA communicator: its staging slots are filled and drained by the
-// GPU stream (nullptr for host communicators).
-std::shared_ptr<AsyncSteps> cudaNetStaging(ncclComm& comm);
+// What the CUDA transport and the network's GPU staging need: the backend of a CUDA
+// communicator. Leaves `ctx` alone on the host.
+void addCudaHopContext(ncclComm& comm, HopContext* ctx);
 
 // Runs each communicator's queue on its proxy thread, ordered after (and before) the user
 // streams; returns once everything is enqueued.

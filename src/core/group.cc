@@ -13,10 +13,10 @@
 #include "base/log.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
+#include "core/hop_setup.h"
 #include "exec/direct_allreduce.h"
 #include "exec/executor.h"
 #include "exec/tree_schedule.h"
-#include "transport/net/hop_setup.h"
 
 namespace tccl {
 namespace {

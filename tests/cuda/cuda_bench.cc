@@ -87,7 +87,7 @@ int rankMain(const Options& o, int rank, int n, const ncclUniqueId& id, int fd) 
   const int dev = o.gpusPerNode > 0 ? rank % o.gpusPerNode : 0;
   if (ringBootstrap(id, rank, n, &r) != ncclSuccess ||
       ringConnectSend(&r, dev, hop, 1 << 20, 4) != ncclSuccess ||
-      ringConnectRecv(&r, hop, 4) != ncclSuccess) {
+      ringConnectRecv(&r, hop, 4) != ncclSuccess || ringAwaitReceiver(&r, hop, 4) != ncclSuccess) {
     say("ERROR setup: %s\n", lastThreadError().c_str());
     return 1;
   }

@@ -23,7 +23,7 @@ int rankBody(int rank, int nranks, const ncclUniqueId& id, int fd, const Hop& ho
   RingRank r;
   if (ringBootstrap(id, rank, nranks, &r) != ncclSuccess ||
       ringConnectSend(&r, 0, hop, 256 << 10, 4) != ncclSuccess ||
-      ringConnectRecv(&r, hop, 4) != ncclSuccess) {
+      ringConnectRecv(&r, hop, 4) != ncclSuccess || ringAwaitReceiver(&r, hop, 4) != ncclSuccess) {
     report("setup failed: " + lastThreadError() + "\n");
     return 1;
   }

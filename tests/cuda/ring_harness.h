@@ -61,6 +61,12 @@ inline ncclResult_t ringConnectRecv(RingRank* r, const Hop& hop, int nSlots) {
   return cudaConnectRecv(*r->bootstrap, (r->rank - 1 + r->nranks) % r->nranks, spec, *r->device,
                          &r->recv);
 }
+// After every rank's ringConnectRecv: waits until the next rank holds the send connection.
+inline ncclResult_t ringAwaitReceiver(RingRank* r, const Hop& hop, int nSlots) {
+  if (r->nranks == 1) return ncclSuccess;
+  CudaConnectionSpec spec{r->slotBytes, nSlots, 0x100, hop};
+  return cudaAwaitReceiver(*r->bootstrap, (r->rank + 1) % r->nranks, spec);
+}
 
 // Adds one collective of this rank to `group` (launch() enqueues it on `stream`).
 inline void addRingColl(RingRank& r, const CollArgs& args, const ReduceSpec& spec,

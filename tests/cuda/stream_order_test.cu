@@ -87,6 +87,7 @@ TEST(CudaStreamOrder, TwoRanksShareAStreamInOneGroup) {
   for (auto& r : ranks)
     ASSERT_EQ(ringConnectSend(&r, 0, hop, 128 << 10, 4), ncclSuccess) << lastThreadError();
   for (auto& r : ranks) ASSERT_EQ(ringConnectRecv(&r, hop, 4), ncclSuccess) << lastThreadError();
+  for (auto& r : ranks) ASSERT_EQ(ringAwaitReceiver(&r, hop, 4), ncclSuccess) << lastThreadError();
 
   cudaStream_t user = nullptr;
   ASSERT_EQ(cudaStreamCreate(&user), cudaSuccess);

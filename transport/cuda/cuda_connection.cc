@@ -15,6 +15,7 @@
 #include "device/cuda/cuda_backend.h"
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_raii.h"
+#include "transport/attach_handshake.h"
 #include "transport/shm/shm_segment.h"
 
 namespace tccl {
@@ -334,7 +335,11 @@ ncclResult_t cudaConnectRecv(Bootstrap& bootstrap, int peer, const CudaConnectio
   }
   INFO(kLogP2p, "%s", conn->describe().c_str());
   *out = std::move(conn);
-  return ncclSuccess;
+  return confirmAttached(bootstrap, peer, spec.tag);
+}
+
+ncclResult_t cudaAwaitReceiver(Bootstrap& bootstrap, int peer, const CudaConnectionSpec& spec) {
+  return awaitAttached(bootstrap, peer, spec.tag);
 }
 
 }  // namespace tccl

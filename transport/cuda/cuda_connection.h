@@ -39,5 +39,7 @@ ncclResult_t cudaConnectSend(Bootstrap& bootstrap, int peer, const CudaConnectio
                              CudaBackend& device, std::unique_ptr<Connection>* out);
 ncclResult_t cudaConnectRecv(Bootstrap& bootstrap, int peer, const CudaConnectionSpec& spec,
                              CudaBackend& device, std::unique_ptr<Connection>* out);
+// The sender's last step, as with the shm hop: waits until the receiver holds the connection.
+ncclResult_t cudaAwaitReceiver(Bootstrap& bootstrap, int peer, const CudaConnectionSpec& spec);
 
 }  // namespace tccl

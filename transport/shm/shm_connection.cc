@@ -8,9 +8,9 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "base/bootstrap_tags.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "transport/attach_handshake.h"
 #include "transport/shm/shm_segment.h"
 
 namespace tccl {
@@ -150,11 +150,11 @@ ncclResult_t shmConnectRecv(Bootstrap& bootstrap, int peer, const ShmConnectionS
   hdr->receiverPid.store(getpid());
   seg.unlink();
   *out = std::make_unique<ShmConnection>(std::move(seg), false, peer);
-  return bootstrap.send(peer, spec.tag | bootstrap_tags::kShmAttached, nullptr, 0);
+  return confirmAttached(bootstrap, peer, spec.tag);
 }
 
 ncclResult_t shmAwaitReceiver(Bootstrap& bootstrap, int peer, const ShmConnectionSpec& spec) {
-  return bootstrap.recv(peer, spec.tag | bootstrap_tags::kShmAttached, nullptr, 0);
+  return awaitAttached(bootstrap, peer, spec.tag);
 }
 
 }  // namespace tccl
