@@ -3,7 +3,15 @@
 # on the same links: bus bandwidth and CPU cost per byte moved, so the figures separate TCCL's
 # overhead from the machine's. Needs root (ip netns) and python3 (TCP streams, CPU accounting).
 #
-#   bench/netns_allreduce.sh [BUILD_DIR] [RATE] [tccl-perf options, default -b 64M -e 512M -f 2 -n 10 -w 3]
+#   bench/netns_allreduce.sh [--net builtin|plugin|both] [BUILD_DIR] [RATE] [tccl-perf options,
+#                            default -b 64M -e 512M -f 2 -n 10 -w 3]
+#
+# --net: the network of the NIC hops. builtin (default): TCCL's own TCP transport (Socket).
+# plugin: the same AllReduce through an NCCL net plugin, by default the in-tree test plugin
+# (PLUGIN=BUILD_DIR/tests/net_plugin/plugins/libnccl-net-tcptest.so, PLUGIN_NET=TestTCP; build
+# the tccl_testnet_tcptest target); both: builtin and plugin alternate within every round and
+# the summary ends with their busbw side by side. Every run must log its NIC hops on the
+# expected network (NCCL_DEBUG=INFO is set for that; its lines stay out of the tables).
 #
 # RATE: tc tbf limit of every node's link (default 10gbit, e.g. 25gbit), or "raw" for plain
 # veth without a limit (there the CPU, not the link, is the bound).
@@ -27,6 +35,17 @@
 # TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS and NCCL_DEBUG pass through to the ranks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+netMode=builtin
+if [ "${1:-}" = --net ]; then
+  netMode=${2:?--net needs builtin, plugin or both}
+  shift 2
+fi
+case $netMode in
+  builtin) nets=(builtin) ;;
+  plugin) nets=(plugin) ;;
+  both) nets=(builtin plugin) ;;
+  *) echo "--net $netMode: expected builtin, plugin or both" >&2; exit 2 ;;
+esac
 build=${1:-$here/build}
 rate=${2:-10gbit}
 shift $(($# > 2 ? 2 : $#))
@@ -34,29 +53,63 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(-b 64M -e 512M -f 2 -n 10 -w 3)
 reps=${REPS:-3}
 cpuBytes=${CPU_BYTES:-256M}
-labels=(tccl)
-perfs=("$build/bin/tccl-perf")
+plugin=${PLUGIN:-$build/tests/net_plugin/plugins/libnccl-net-tcptest.so}
+pluginNet=${PLUGIN_NET:-TestTCP}
+# One configuration per (build, network); labels without spaces.
+builds=(tccl)
+buildPerfs=("$build/bin/tccl-perf")
 if [ -n "${BASELINE:-}" ]; then
-  labels=(baseline tccl)
-  perfs=("$BASELINE/bin/tccl-perf" "$build/bin/tccl-perf")
+  builds=(baseline tccl)
+  buildPerfs=("$BASELINE/bin/tccl-perf" "$build/bin/tccl-perf")
 fi
+labels=() perfs=() netOf=()
+for ((i = 0; i < ${#builds[@]}; ++i)); do
+  for n in "${nets[@]}"; do
+    label=${builds[$i]}
+    [ ${#nets[@]} = 1 ] && [ "$n" = builtin ] || label=$label-$n
+    labels+=("$label") perfs+=("${buildPerfs[$i]}") netOf+=("$n")
+  done
+done
 for p in "${perfs[@]}"; do
   [ -x "$p" ] || { echo "no $p: build the tccl-perf target first" >&2; exit 1; }
 done
+if [ "$netMode" != builtin ] && [ ! -f "$plugin" ]; then
+  echo "no $plugin: build the tccl_testnet_tcptest target, or set PLUGIN" >&2
+  exit 1
+fi
 command -v python3 >/dev/null || { echo "python3 is needed for the TCP baseline" >&2; exit 1; }
 if [ -n "${PROFILE:-}" ]; then
   command -v perf >/dev/null || { echo "PROFILE needs perf (Debian: linux-perf)" >&2; exit 1; }
 fi
 envs=()
-for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS NCCL_DEBUG; do
+for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS; do
   [ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
+envs+=(--env "NCCL_DEBUG=${NCCL_DEBUG:-INFO}" --env "NCCL_DEBUG_SUBSYS=${NCCL_DEBUG_SUBSYS:-INIT,NET}")
+# The environment of configuration $1 and the name its NIC hops log ("via NET/<name>").
+netEnv() {
+  if [ "${netOf[$1]}" = plugin ]; then
+    echo "--env NCCL_NET_PLUGIN=$plugin --env NCCL_NET=$pluginNet"
+  fi
+}
+netName() { [ "${netOf[$1]}" = plugin ] && echo "$pluginNet" || echo Socket; }
 tcArgs=(--rate "$rate")
 [ "$rate" != raw ] || tcArgs=()
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 netns() { "$here/tests/netns/run_netns.sh" --nodes 2 --ranks-per-node 1 "${tcArgs[@]}" \
   --mtu "${MTU:-1500}" --timeout 600 --logs "$out" "$@" >/dev/null || { cat "$out"/rank*.log; exit 1; }; }
+# Configuration $1's run must have gone through its network (a plugin that fails to load would
+# otherwise fall back to Socket unnoticed, were NCCL_NET not set).
+checkNet() {
+  local want
+  want=$(netName "$1")
+  if [ "${NCCL_DEBUG:-INFO}" = INFO ] && ! grep -q -E "via NET/$want( |\$)" "$out/rank0.log"; then
+    echo "${labels[$1]}: rank 0 logged no NIC hop via NET/$want:" >&2
+    grep -E "Using network|via NET|WARN" "$out/rank0.log" >&2 || true
+    exit 1
+  fi
+}
 
 # Machine-wide busy CPU seconds (user, nice, system, irq, softirq; not idle, iowait, steal).
 cat > "$out/busy.py" <<'EOF'
@@ -118,14 +171,18 @@ for ((k = 1; k <= reps; ++k)); do
   netns -- env PYTHONPATH="$out" python3 "$out/tcp.py"
   awk '/^TCP / { print FILENAME == ARGV[1] ? "rank0" : "rank1", $0 }' "$out/rank0.log" "$out/rank1.log" >> "$out/tcp"
   for ((b = 0; b < ${#perfs[@]}; ++b)); do
-    netns "${envs[@]}" -- "${perfs[$b]}" -t all_reduce -c 1 "${sizes[@]}"
+    # shellcheck disable=SC2046 # netEnv's words are meant to split
+    netns "${envs[@]}" $(netEnv $b) -- "${perfs[$b]}" -t all_reduce -c 1 "${sizes[@]}"
+    checkNet $b
     if [ $k = 1 ]; then
       echo "== ${labels[$b]} (${perfs[$b]}), round 1:"
       grep -v "INFO" "$out/rank0.log"
+      grep -E "Using network" "$out/rank0.log" | head -n 1 || true
     fi
     grep -E '^ +[0-9]+ +[0-9]+ +float' "$out/rank0.log" | sed "s/^/${labels[$b]} /" >> "$out/all"
     for n in "${cpuIters[@]}"; do
-      netns "${envs[@]}" -- env PYTHONPATH="$out" python3 "$out/cpu.py" "${perfs[$b]}" -t all_reduce \
+      # shellcheck disable=SC2046
+      netns "${envs[@]}" $(netEnv $b) -- env PYTHONPATH="$out" python3 "$out/cpu.py" "${perfs[$b]}" -t all_reduce \
         -c 0 -w 1 -n "$n" -b "$cpuBytes" -e "$cpuBytes"
       echo "${labels[$b]} $k $n $(awk '/^CPU / { s += $2; if (FILENAME == ARGV[1]) m = $3 } END { print s, m }' \
         "$out/rank0.log" "$out/rank1.log")" >> "$out/cpu"
@@ -141,7 +198,8 @@ if [ "\$RANK" = 0 ]; then exec perf record -q -F 2000 -g -o "$PROFILE.data" -- "
 exec "\$@"
 EOF
   chmod +x "$out/prof.sh"
-  netns "${envs[@]}" -- "$out/prof.sh" "${perfs[-1]}" -t all_reduce -c 0 -w 1 -n "${cpuIters[-1]}" \
+  # shellcheck disable=SC2046
+  netns "${envs[@]}" $(netEnv $((${#perfs[@]} - 1))) -- "$out/prof.sh" "${perfs[-1]}" -t all_reduce -c 0 -w 1 -n "${cpuIters[-1]}" \
     -b "$cpuBytes" -e "$cpuBytes"
   {
     echo "# perf record -F 2000 -g, rank 0 of ${perfs[-1]} -t all_reduce -n ${cpuIters[-1]} at $cpuBytes, rate $rate"
@@ -210,3 +268,29 @@ for label in "${labels[@]}"; do
       printf "%-8s CPU at %s: %.3f s/GB (%.2fx TCP; machine %.3f); runs%s\n", l, size, x, x / tcpCpu, y, runs
     }' "$out/cpu"
 done
+# --net both: busbw medians side by side, plugin over builtin, per build.
+if [ ${#nets[@]} = 2 ]; then
+  for bl in "${builds[@]}"; do
+    echo
+    echo "== $bl: builtin (NET/Socket) vs plugin (NET/$pluginNet, $plugin), busbw GB/s, median of $reps rounds"
+    awk -v a="$bl-builtin" -v b="$bl-plugin" '
+      function median(s,   n, v, i, j, t) {
+        n = split(s, v, " ")
+        for (i = 2; i <= n; ++i) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+      }
+      ($1 == a || $1 == b) && $2 >= 67108864 {
+        k = ($1 == a) ? "a" : "b"; sizes[$2] = 1
+        oop[k, $2] = oop[k, $2] " " $9; ip[k, $2] = ip[k, $2] " " $13
+      }
+      END {
+        printf "%10s %12s %12s %8s %12s %12s %8s\n", "size", "builtin oop", "plugin oop", "ratio", "builtin ip", "plugin ip", "ratio"
+        n = 0; for (x in sizes) order[++n] = x + 0
+        for (i = 2; i <= n; ++i) for (j = i; j > 1 && order[j - 1] > order[j]; --j) { t = order[j]; order[j] = order[j - 1]; order[j - 1] = t }
+        for (i = 1; i <= n; ++i) {
+          x = order[i]; ao = median(oop["a", x]); bo = median(oop["b", x]); ai = median(ip["a", x]); bi = median(ip["b", x])
+          printf "%6d MiB %12.2f %12.2f %7.1f%% %12.2f %12.2f %7.1f%%\n", x / 1048576, ao, bo, bo / ao * 100, ai, bi, bi / ai * 100
+        }
+      }' "$out/all"
+  done
+fi

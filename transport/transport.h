@@ -66,11 +66,15 @@ struct Transport {
   ncclResult_t (*awaitReceiver)(const HopContext& ctx, const HopSetup& hop,
                                 Connection& sendConnection);
   // What the connection line says after the name (the hop kind); may be null.
-  std::string (*describe)(const HopSetup& hop);
+  std::string (*describe)(const HopContext& ctx, const HopSetup& hop);
+  // The name in the connection line when it depends on the communicator (a net plugin's
+  // network: "NET/<its name>"); null: `name`.
+  std::string (*label)(const HopContext& ctx);
 };
 
 // The entries each transport exports.
 extern const Transport kShmTransport;
+extern const Transport kNetPluginTransport;  // before NET/Socket: the network chosen at init
 extern const Transport kNetSocketTransport;
 extern const Transport kCudaTransport;  // only in builds with the CUDA backend
 

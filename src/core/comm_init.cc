@@ -15,6 +15,7 @@
 #include "core/cuda_glue.h"
 #include "core/group.h"
 #include "core/hop_setup.h"
+#include "core/network_choice.h"
 #include "core/plan_setup.h"
 #include "exec/tree_schedule.h"
 #include "tccl/version.h"
@@ -62,6 +63,13 @@ struct PlannedHop {
   HopEnd end;
   std::unique_ptr<Connection>* conn;
 };
+
+// Only a job that spans nodes needs a network (a plugin's, or TCCL's sockets).
+ncclResult_t chooseNetwork(ncclComm* comm) {
+  for (int r = 0; r < comm->nranks; ++r)
+    if (hopUsesNet(*comm, r)) return commNetwork(comm->netName, &comm->netPlugin);
+  return ncclSuccess;
+}
 
 // Every ring channel, then (when the Tree algorithm may run) every tree link, each way. Shared
 // memory inside a node, sockets between nodes.
@@ -132,6 +140,7 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   setLogDevice(comm->cudaDev);
   noteSharedDevices(*comm);
   TCCL_CHECK(setupPlan(comm));
+  TCCL_CHECK(chooseNetwork(comm));
   TCCL_CHECK(connectRings(comm));
   TCCL_CHECK(setupBufferExchange(comm));
   logPlan(comm);

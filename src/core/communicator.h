@@ -22,6 +22,7 @@
 
 namespace tccl {
 
+class NetPlugin;
 struct CudaCommState;  // src/core/cuda_glue.cc; only builds with the CUDA backend define it
 
 }  // namespace tccl
@@ -43,6 +44,8 @@ struct ncclComm {
   tccl::ChannelSet channels;  // the plan's rings and trees, connected
   std::map<int, std::unique_ptr<tccl::Connection>> p2pSend, p2pRecv;
   std::unique_ptr<tccl::DeviceBackend> device;
+  // The network of the hops between nodes (core/network_choice.h); null: TCCL's own sockets.
+  std::shared_ptr<tccl::NetPlugin> netPlugin;
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
   std::unique_ptr<tccl::BufferExchange> exchange;
   uint64_t directSeq = 0;

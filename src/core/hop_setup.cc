@@ -27,7 +27,7 @@ HopContext hopContext(ncclComm& comm) {
       .abortFlag = &comm.abortFlag,
       .cudaDevice = nullptr,  // addCudaHopContext
       .netStaging = {},
-      .netPlugin = nullptr,
+      .netPlugin = comm.netPlugin,
   };
   addCudaHopContext(comm, &ctx);
   return ctx;
@@ -38,8 +38,9 @@ ncclResult_t hopConnectSend(ncclComm& comm, const HopSetup& hop, std::unique_ptr
   const Transport* t = transportFor(ctx, hop);
   if (!t) return ncclInternalError;
   TCCL_CHECK(t->connectSend(ctx, hop, out));
+  const std::string name = t->label ? t->label(ctx) : t->name;
   INFO(t->logSubsystems, "Connection %d -> %d tag %#x via %s%s%s", comm.rank, hop.peer, hop.tag,
-       t->name, t->describe ? " " : "", t->describe ? t->describe(hop).c_str() : "");
+       name.c_str(), t->describe ? " " : "", t->describe ? t->describe(ctx, hop).c_str() : "");
   return ncclSuccess;
 }
 

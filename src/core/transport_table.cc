@@ -12,6 +12,7 @@ std::span<const Transport* const> transportTable() {
       &kCudaTransport,  // before shm: a CUDA communicator's intra-node hops move GPU data
 #endif
       &kShmTransport,
+      &kNetPluginTransport,  // hops between nodes, when a plugin network was chosen at init
       &kNetSocketTransport,
   };
   return kTable;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "core/network_choice.h"
 #include "net_plugin_test_util.h"
 #include "transport/net_plugin/net_plugin_loader.h"
 
@@ -270,6 +271,40 @@ TEST(NetPluginLoader, InitializesOncePerProcess) {
   EXPECT_EQ(parse(run.report)["fallback"], "1") << run.report;
   EXPECT_EQ(countLines(run.log, {"init fails on purpose"}), 1) << run.log;
   EXPECT_EQ(countLines(run.log, {"NCCL WARN", "failed to initialize"}), 2) << run.log;
+}
+
+// Communicators ask core/network_choice.h, which chooses once per process: a plugin that
+// fails costs one WARN however many communicators are made, and a failure under NCCL_NET is
+// the same error for every one. ncclConfig_t.netName stands in for NCCL_NET.
+TEST(CommNetwork, ChoosesOncePerProcess) {
+  test::ChildRun run = runInChild({{"NCCL_NET_PLUGIN", "initfail"}}, [] {
+    std::shared_ptr<NetPlugin> a, b;
+    const ncclResult_t ra = commNetwork("", &a), rb = commNetwork("", &b);
+    const ncclResult_t rn = commNetwork("TestTCP", &a);
+    return "ok=" + std::to_string(ra == ncclSuccess && rb == ncclSuccess && !a && !b) +
+           "\nnamed=" + resultName(rn) + "\nerror=" + lastThreadError() + "\n";
+  });
+  auto fields = parse(run.report);
+  EXPECT_EQ(fields["ok"], "1") << run.report;
+  EXPECT_EQ(fields["named"], "ncclInvalidUsage") << run.report;
+  EXPECT_NE(fields["error"].find("NCCL_NET=TestTCP: no network of that name"), std::string::npos)
+      << run.report;
+  EXPECT_EQ(countLines(run.log, {"NCCL WARN", "failed to initialize",
+                                 "NIC hops use TCCL's own Socket transport"}),
+            1)
+      << run.log;
+  EXPECT_EQ(countLines(run.log, {"Using network Socket"}), 1) << run.log;
+
+  run = runInChild({{"NCCL_NET_PLUGIN", "tcptest"}, {"NCCL_NET", "Socket"}}, [] {
+    std::shared_ptr<NetPlugin> a, b;
+    commNetwork("", &a);
+    commNetwork("testtcp", &b);  // the config's name wins over NCCL_NET
+    return "env=" + std::string(a ? a->name() : "Socket") +
+           "\nconfig=" + std::string(b ? b->name() : "Socket") + "\n";
+  });
+  fields = parse(run.report);
+  EXPECT_EQ(fields["env"], "Socket") << run.report;
+  EXPECT_EQ(fields["config"], "TestTCP") << run.report;
 }
 
 // makeVDevice exists from v9 on; the new device's properties list the devices it fuses.

@@ -4,8 +4,11 @@
 //   net_check collectives  every collective over several sizes, datatypes and ops, in place
 //                          and out of place, checked exactly; exit 1 on any wrong element
 //   net_check kill VICTIM  back-to-back large AllReduces; rank VICTIM SIGKILLs itself in the
-//                          middle of one, the others must get an error (not hang) and
-//                          ncclCommAbort must return; prints the timings
+//                          middle of one, the others must get ncclRemoteError (not hang)
+//                          within TCCL_TIMEOUT and ncclCommAbort must return; prints the
+//                          timings
+//   net_check init-error   ncclCommInitRank must fail with ncclInvalidUsage (a network that
+//                          the environment asks for cannot be used)
 #include <nccl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -216,6 +219,10 @@ int killTest(ncclComm_t comm, int victim) {
     printf("RESULT rank %d error_after %.3f abort %.3f\n", rank_, callSec, abortSec);
     // Bounded: the no-progress timeout plus one healthy AllReduce; abort at once.
     const double bound = envInt("TCCL_TIMEOUT", 300) + 10.0;
+    if (r != ncclRemoteError) {
+      printf("rank %d: expected ncclRemoteError for a dead peer\n", rank_);
+      return 1;
+    }
     if (callSec > bound || abortSec > 5.0) {
       printf("rank %d: too slow (error after %.2f s, bound %.0f s; abort %.2f s, bound 5 s)\n",
              rank_, callSec, bound, abortSec);
@@ -242,6 +249,15 @@ int main(int argc, char** argv) {
   CHECK_NCCL(ncclGetUniqueId(&id));
   ncclComm_t comm;
   auto t0 = Clock::now();
+  if (mode == "init-error") {
+    const ncclResult_t r = ncclCommInitRank(&comm, nranks_, id, rank_);
+    printf("rank %d: ncclCommInitRank returned %s: %s\n", rank_, ncclGetErrorString(r),
+           ncclGetLastError(nullptr));
+    if (r == ncclInvalidUsage) return 0;
+    if (r == ncclSuccess) ncclCommDestroy(comm);
+    printf("rank %d: expected ncclInvalidUsage\n", rank_);
+    return 1;
+  }
   CHECK_NCCL(ncclCommInitRank(&comm, nranks_, id, rank_));
   printf("rank %d: init %.2f s\n", rank_, since(t0));
   if (mode == "kill") return killTest(comm, argc > 2 ? atoi(argv[2]) : nranks_ - 1);

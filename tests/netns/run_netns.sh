@@ -13,14 +13,20 @@
 #                           sockets over 127.0.0.1 (NCCL_SOCKET_IFNAME=lo)
 #     --env NAME=VALUE      extra environment for every rank (repeatable)
 #     --victim RANK         this rank is expected to die (SIGKILL); the others must exit 0
-#     --check-hops          every rank's INFO log must show sockets exactly between nodes
+#     --check-hops          every rank's INFO log must show NIC hops exactly between nodes
+#     --net NAME            the network those NIC hops must use (default Socket, TCCL's own);
+#                           another name (a net plugin's) must also be announced by every rank
+#                           ("Using network NAME"), so that a run through the built-in transport
+#                           cannot pass for one through the plugin
+#     --expect-log REGEX    every rank's output (but the victim's) must match REGEX (grep -E)
 #     --timeout SEC         kill everything after SEC seconds (default 120) and fail
 #     --logs DIR            keep each rank's output in DIR/rank<r>.log
 # Exit status: 0 all ranks as expected, 1 failure, 77 namespaces cannot be created (SKIP).
 set -uo pipefail
 
-nodes=2 rpn=2 rate="" mtu=1500 local=0 victim=-1 checkHops=0 timeout=120 logs=""
+nodes=2 rpn=2 rate="" mtu=1500 local=0 victim=-1 checkHops=0 net=Socket timeout=120 logs=""
 extraEnv=()
+expectLogs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -31,6 +37,8 @@ while [ $# -gt 0 ]; do
     --env) extraEnv+=("$2"); shift 2 ;;
     --victim) victim=$2; shift 2 ;;
     --check-hops) checkHops=1; shift ;;
+    --net) net=$2; shift 2 ;;
+    --expect-log) expectLogs+=("$2"); shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --logs) logs=$2; shift 2 ;;
     --) shift; break ;;
@@ -122,24 +130,41 @@ for ((r = 0; r < nranks; ++r)); do
 done
 
 if [ "$checkHops" = 1 ]; then
-  # "Connection A -> B tag T via NET/Socket|SHM", printed by every rank at init.
-  bad=$(cat "$logs"/rank*.log | awk -v rpn="$rpn" '
+  # "Connection A -> B tag T via NET/<network>|SHM|CUDA ...", printed by every rank at init.
+  bad=$(cat "$logs"/rank*.log | awk -v rpn="$rpn" -v want="NET/$net" '
     /Connection [0-9]+ -> [0-9]+ tag .* via / {
-      for (i = 1; i <= NF; ++i) if ($i == "Connection") { a = $(i + 1); b = $(i + 3) }
-      net = ($NF == "NET/Socket"); n += 1; if (net) nets += 1
-      cross = int(a / rpn) != int(b / rpn)
-      if (net != cross) { print "  " $0; bad += 1 }
+      for (i = 1; i <= NF; ++i) {
+        if ($i == "Connection") { a = $(i + 1); b = $(i + 3) }
+        if ($i == "via") via = $(i + 1)
+      }
+      n += 1; cross = int(a / rpn) != int(b / rpn)
+      if (via ~ /^NET\//) nets += 1
+      if (cross != (via == want) || (!cross && via ~ /^NET\//)) { print "  " $0; bad += 1 }
     }
-    END { if (n == 0) print "  no connection lines in the logs (NCCL_DEBUG=INFO?)"; else if (nets == 0) print "  no socket hops at all" }')
+    END { if (n == 0) print "  no connection lines in the logs (NCCL_DEBUG=INFO?)"; else if (nets == 0) print "  no NIC hops at all" }')
+  if [ "$net" != Socket ]; then
+    for ((r = 0; r < nranks; ++r)); do
+      [ "$r" = "$victim" ] && continue
+      grep -q "Using network $net\$" "$logs/rank$r.log" ||
+        bad+="${bad:+$'\n'}  rank $r never says \"Using network $net\""
+    done
+  fi
   if [ -n "$bad" ]; then
-    echo "FAIL: hops with the wrong transport (sockets must join exactly the ranks of different nodes):"
+    echo "FAIL: hops with the wrong transport (NET/$net must join exactly the ranks of different nodes):"
     echo "$bad"
     fail=1
   else
-    echo "hops: $(cat "$logs"/rank*.log | grep -c 'via NET/Socket') socket connections, all between nodes;" \
-      "$(cat "$logs"/rank*.log | grep -c 'via SHM') shm connections, all inside a node"
+    echo "hops: $(cat "$logs"/rank*.log | grep -c -E "Connection .* via NET/$net( |\$)") NET/$net connections, all between nodes;" \
+      "$(cat "$logs"/rank*.log | grep -c -E 'via (SHM|CUDA)') shm/cuda connections, all inside a node"
   fi
 fi
+
+for re in "${expectLogs[@]}"; do
+  for ((r = 0; r < nranks; ++r)); do
+    [ "$r" = "$victim" ] && continue
+    grep -q -E -- "$re" "$logs/rank$r.log" || { echo "FAIL: rank $r's output has no line matching: $re"; fail=1; }
+  done
+done
 
 for ((r = 0; r < nranks; ++r)); do
   echo "---- rank $r (node $((r / rpn)))"

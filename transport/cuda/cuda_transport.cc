@@ -30,7 +30,7 @@ ncclResult_t cudaHopAwaitReceiver(const HopContext& ctx, const HopSetup& hop, Co
   return cudaAwaitReceiver(*ctx.bootstrap, hop.peer, cudaSpec(ctx, hop));
 }
 
-std::string cudaHopDescribe(const HopSetup& hop) {
+std::string cudaHopDescribe(const HopContext&, const HopSetup& hop) {
   return describeHop(hop.descriptor);
 }
 
@@ -42,6 +42,7 @@ const Transport kCudaTransport{.name = "CUDA",
                                .connectSend = cudaHopConnectSend,
                                .connectRecv = cudaHopConnectRecv,
                                .awaitReceiver = cudaHopAwaitReceiver,
-                               .describe = cudaHopDescribe};
+                               .describe = cudaHopDescribe,
+                               .label = nullptr};
 
 }  // namespace tccl

@@ -48,6 +48,7 @@ const Transport kNetSocketTransport{.name = "NET/Socket",
                                     .connectSend = netSocketHopConnectSend,
                                     .connectRecv = netSocketHopConnectRecv,
                                     .awaitReceiver = netSocketHopAwaitReceiver,
-                                    .describe = nullptr};
+                                    .describe = nullptr,
+                                    .label = nullptr};
 
 }  // namespace tccl

@@ -37,6 +37,7 @@ const Transport kShmTransport{.name = "SHM",
                               .connectSend = shmHopConnectSend,
                               .connectRecv = shmHopConnectRecv,
                               .awaitReceiver = shmHopAwaitReceiver,
-                              .describe = nullptr};
+                              .describe = nullptr,
+                              .label = nullptr};
 
 }  // namespace tccl
