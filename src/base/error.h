@@ -18,6 +18,9 @@ const std::string& lastThreadError();
 // ncclSystemError when out of memory, ncclInternalError otherwise.
 ncclResult_t errorFromException(const char* where);
 
+// The enumerator's own name, "ncclRemoteError", for messages and tests.
+const char* resultName(ncclResult_t result);
+
 }  // namespace tccl
 
 // Propagates a failing ncclResult_t.

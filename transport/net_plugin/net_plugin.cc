@@ -78,29 +78,6 @@ std::string ptrSupportText(int bits) {
 
 }  // namespace
 
-const char* resultName(ncclResult_t result) {
-  switch (result) {
-    case ncclSuccess:
-      return "ncclSuccess";
-    case ncclUnhandledCudaError:
-      return "ncclUnhandledCudaError";
-    case ncclSystemError:
-      return "ncclSystemError";
-    case ncclInternalError:
-      return "ncclInternalError";
-    case ncclInvalidArgument:
-      return "ncclInvalidArgument";
-    case ncclInvalidUsage:
-      return "ncclInvalidUsage";
-    case ncclRemoteError:
-      return "ncclRemoteError";
-    case ncclInProgress:
-      return "ncclInProgress";
-    default:
-      return "an unknown result code";
-  }
-}
-
 std::string describeNetDevice(int dev, const NetDeviceProperties& p) {
   char line[512];
   snprintf(line, sizeof(line),

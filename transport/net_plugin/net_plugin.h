@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "transport/net_plugin/net_plugin_abi.h"
 
 namespace tccl {
@@ -42,7 +43,6 @@ struct NetDeviceProperties {
 };
 
 std::string describeNetDevice(int dev, const NetDeviceProperties& props);
-const char* resultName(ncclResult_t result);
 
 // The listener's connect handle, exchanged between the two sides as bytes. A sender passes
 // the same object to every connect() retry: plugins keep their connection progress in it.
