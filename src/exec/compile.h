@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "device/device_backend.h"
-#include "transport/buffer_exchange.h"
 #include "exec/channel_set.h"
 #include "exec/program.h"
 #include "exec/ring_schedule.h"
 #include "plan/plan.h"
+#include "transport/buffer_exchange.h"
 #include "transport/connection.h"
 
 namespace tccl {
