@@ -32,7 +32,8 @@
 # runs that build's tccl-perf too, in the same rounds (before/after side by side);
 # PROFILE=FILE records rank 0 with `perf record` in one extra run at CPU_BYTES and writes the
 # top symbols to FILE (the raw data to FILE.data). NCCL_SOCKET_NTHREADS, NCCL_NSOCKS_PERTHREAD,
-# TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS and NCCL_DEBUG pass through to the ranks.
+# TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_DEBUG and the test plugin's TCCL_TESTNET_MAX_REQUESTS
+# pass through to the ranks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 netMode=builtin
@@ -82,7 +83,8 @@ if [ -n "${PROFILE:-}" ]; then
   command -v perf >/dev/null || { echo "PROFILE needs perf (Debian: linux-perf)" >&2; exit 1; }
 fi
 envs=()
-for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS; do
+for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS \
+  TCCL_TESTNET_MAX_REQUESTS; do
   [ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 envs+=(--env "NCCL_DEBUG=${NCCL_DEBUG:-INFO}" --env "NCCL_DEBUG_SUBSYS=${NCCL_DEBUG_SUBSYS:-INIT,NET}")
