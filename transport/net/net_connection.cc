@@ -166,6 +166,7 @@ struct Sock {
   Credit credit{};   // socket 0: credit being written (receiver) or read (sender)
   size_t creditDone = 0;
   uint64_t creditSent = 0;
+  bool closed = false;  // the peer closed it cleanly: no longer polled
 };
 
 class NetConnection final : public Connection {
@@ -187,12 +188,16 @@ class NetConnection final : public Connection {
         posted_(nSlots_),
         sources_(nSlots_, nullptr),
         stripesSent_(std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(nSocks_))),
+        closedAt_(std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(nSocks_))),
         sizes_(nSlots_ * static_cast<size_t>(nSocks_), 0) {
     for (uint64_t i = 0; i < nSlots_; ++i) {
       arrivals_[i].store(0);
       landing_[i].store(kOpen);
     }
-    for (int i = 0; i < nSocks_; ++i) stripesSent_[i].store(0);
+    for (int i = 0; i < nSocks_; ++i) {
+      stripesSent_[i].store(0);
+      closedAt_[i].store(kOpenSocket);
+    }
   }
 
   ~NetConnection() override {
@@ -212,6 +217,10 @@ class NetConnection final : public Connection {
   size_t slotBytes() const override { return spec_.slotBytes; }
 
   void* trySendSlot() override {
+    if (peerClosed_.load(std::memory_order_acquire)) {
+      fail(-1, "closed the connection (it exited or finished) before this rank's next send");
+      return nullptr;
+    }
     if (sent_ - credit_.load(std::memory_order_acquire) >= nSlots_) return nullptr;
     // The credit means every socket has sent its stripe of the slot we are about to reuse (the
     // receiver releases a slot only once all stripes landed), but that order runs through the
@@ -239,7 +248,10 @@ class NetConnection final : public Connection {
   const void* tryRecvSlot(size_t* bytes) override {
     const uint64_t slot = received_ % nSlots_;
     const uint64_t expected = (received_ / nSlots_ + 1) * static_cast<uint64_t>(nSocks_);
-    if (arrivals_[slot].load(std::memory_order_acquire) < expected) return nullptr;
+    if (arrivals_[slot].load(std::memory_order_acquire) < expected) {
+      if (peerClosed_.load(std::memory_order_acquire)) failIfNeverComes();
+      return nullptr;
+    }
     const uint64_t* sizes = &sizes_[slot * static_cast<size_t>(nSocks_)];
     for (int i = 1; i < nSocks_; ++i)
       if (sizes[i] != sizes[0]) {
@@ -455,7 +467,7 @@ class NetConnection final : public Connection {
   // cut off committed slots or credits not yet sent.
   void flush() {
     Deadline deadline = deadlineAfter(spec_.closeTimeoutSec);
-    while (!failed_.load() && Clock::now() < deadline) {
+    while (!failed_.load() && !peerClosed_.load() && Clock::now() < deadline) {
       if (isSender_ ? credit_.load() >= head_.load() : creditAcked_.load() >= released_.load())
         return;
       if (spec_.abortFlag && spec_.abortFlag->load()) return;
@@ -495,11 +507,68 @@ class NetConnection final : public Connection {
   }
 
   bool lost(const Sock& s, int err) {
-    if (err == 0)
-      fail(s.index, "closed the connection (exited or aborted)");
-    else
-      fail(s.index, "is unreachable: %s", strerror(err));
+    fail(s.index, "is unreachable: %s", strerror(err));
     return false;
+  }
+
+  // End of stream on a socket. A finished peer closes its hops this way once everything it
+  // committed was released and every credit returned, so a close with nothing outstanding is
+  // not a failure; a later use that needs the peer is (trySendSlot, a commit, a receive that
+  // waits). Returns false when the close cut something off.
+  bool closedByPeer(Sock& s) {
+    if (isSender_) {
+      const uint64_t head = head_.load(std::memory_order_acquire);
+      if (s.done > 0 || s.seq < head || s.creditDone > 0) {
+        fail(s.index,
+             "closed the connection before it received slot %" PRIu64 " (exited or aborted)",
+             s.seq);
+        return false;
+      }
+      const uint64_t credit = credit_.load(std::memory_order_acquire);
+      if (s.index == 0 && credit < head) {
+        fail(s.index,
+             "closed the connection with %" PRIu64
+             " committed slots unreleased (exited or aborted)",
+             head - credit);
+        return false;
+      }
+    } else if (s.haveHeader || s.done > 0 || awaitsPosted(s)) {
+      fail(s.index,
+           "closed the connection before this rank received slot %" PRIu64 " (exited or aborted)",
+           s.seq);
+      return false;
+    }
+    s.closed = true;
+    closedAt_[s.index].store(s.seq, std::memory_order_release);
+    peerClosed_.store(true, std::memory_order_release);
+    INFO(kLogNet, "rank %d: %s: rank %d closed socket %d after %" PRIu64 " slots, none outstanding",
+         self_, describe().c_str(), peer_, s.index, s.seq);
+    return true;
+  }
+
+  // Receiver: a slot the executor posted still needs a stripe from this socket. The post is for
+  // the first sequence number at or past released_ that falls on its slot (released_ is read
+  // first: the release that reopened a slot comes before its store).
+  bool awaitsPosted(const Sock& s) {
+    const uint64_t released = released_.load(std::memory_order_acquire);
+    for (uint64_t j = 0; j < nSlots_; ++j) {
+      if (landing_[j].load(std::memory_order_acquire) != kDirect) continue;
+      const uint64_t seq = released + (j + nSlots_ - released % nSlots_) % nSlots_;
+      if (seq >= s.seq) return true;
+    }
+    return false;
+  }
+
+  // Receiver, executor thread: the slot awaited lacks the stripe of a socket the peer closed.
+  void failIfNeverComes() {
+    for (int i = 0; i < nSocks_; ++i)
+      if (closedAt_[i].load(std::memory_order_acquire) <= received_) {
+        fail(
+            i,
+            "closed the connection (it exited or finished) while this rank waits for slot %" PRIu64,
+            received_);
+        return;
+      }
   }
 
   void run(Worker& w) {
@@ -510,6 +579,17 @@ class NetConnection final : public Connection {
       pfds[0] = {w.wake.get(), POLLIN, 0};
       for (size_t i = 0; i < w.socks.size(); ++i) {
         const Sock& s = socks_[static_cast<size_t>(w.socks[i])];
+        if (s.closed) {
+          pfds[i + 1] = {-1, 0, 0};  // poll skips it
+          if (isSender_ && s.seq < head) {
+            fail(s.index,
+                 "closed the connection (it exited or finished) before this rank's "
+                 "slot %" PRIu64 " was sent",
+                 s.seq);
+            return;
+          }
+          continue;
+        }
         short events = POLLIN;
         if (isSender_ && s.seq < head) events |= POLLOUT;
         if (!isSender_ && s.index == 0 && (s.creditDone > 0 || s.creditSent < released))
@@ -529,6 +609,7 @@ class NetConnection final : public Connection {
       }
       for (size_t i = 0; i < w.socks.size(); ++i) {
         Sock& s = socks_[static_cast<size_t>(w.socks[i])];
+        if (s.closed) continue;
         const short re = pfds[i + 1].revents;
         bool ok = isSender_ ? senderIo(s, re) : receiverIo(s, re);
         if (!ok) return;
@@ -543,7 +624,7 @@ class NetConnection final : public Connection {
       if (s.index != 0) {
         char byte;
         ssize_t n = recv(s.fd.get(), &byte, 1, MSG_DONTWAIT);
-        if (n == 0) return lost(s, 0);
+        if (n == 0) return closedByPeer(s);
         if (n > 0) {
           fail(s.index, "sent data on a socket that carries none back");
           return false;
@@ -552,6 +633,7 @@ class NetConnection final : public Connection {
       } else if (!readCredits(s)) {
         return false;
       }
+      if (s.closed) return true;
     } else if (revents & (POLLERR | POLLHUP)) {
       return lost(s, ECONNRESET);
     }
@@ -596,7 +678,7 @@ class NetConnection final : public Connection {
     while (true) {
       ssize_t n = recv(s.fd.get(), reinterpret_cast<char*>(&s.credit) + s.creditDone,
                        sizeof(Credit) - s.creditDone, MSG_DONTWAIT);
-      if (n == 0) return lost(s, 0);
+      if (n == 0) return closedByPeer(s);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
         return lost(s, errno);
@@ -684,7 +766,7 @@ class NetConnection final : public Connection {
           if (caller && !enterCallerMemory()) return false;
           ssize_t n = recv(s.fd.get(), dest, want, MSG_DONTWAIT);
           if (caller) leaveCallerMemory();
-          if (n == 0) return lost(s, 0);
+          if (n == 0) return closedByPeer(s);
           if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             return lost(s, errno);
@@ -767,6 +849,9 @@ class NetConnection final : public Connection {
   std::vector<Posted> posted_;        // receiver: valid while landing_ is kDirect
   std::vector<const char*> sources_;  // sender: caller memory of a slot, or nullptr (staging)
   std::unique_ptr<std::atomic<uint64_t>[]> stripesSent_;  // sender: slots each socket sent
+  // Per socket: the sequence number at which the peer closed it cleanly (kOpenSocket: open).
+  static constexpr uint64_t kOpenSocket = UINT64_MAX;
+  std::unique_ptr<std::atomic<uint64_t>[]> closedAt_;
   // Sender: bytes per slot. Receiver: bytes per (slot, stripe) as each header announced.
   std::vector<uint64_t> sizes_;
   uint64_t sent_ = 0, received_ = 0;  // executor thread only
@@ -777,6 +862,7 @@ class NetConnection final : public Connection {
   std::atomic<int> inCallerMemory_{0};  // helpers inside a system call on caller memory
 
   std::atomic<bool> stop_{false}, failed_{false};
+  std::atomic<bool> peerClosed_{false};  // some socket was closed cleanly by the peer
   std::mutex errorMutex_;
   std::string error_;
 };
