@@ -17,8 +17,8 @@ namespace tccl::topo {
 // One device as the plugin's getProperties describes it.
 struct PluginNetDevice {
   std::string name;
-  std::string
-      pciPath;  // its /sys directory, e.g. /sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0
+  // Its /sys directory, e.g. /sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0; empty: virtual.
+  std::string pciPath;
   int speedMbps = 0;
   int port = 0;
   float latencyUs = 0;
