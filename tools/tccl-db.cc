@@ -5,14 +5,20 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "db/db_json.h"
 #include "db/db_report.h"
 #include "db/tccl_xml_import.h"
+#include "topo/plugin_nics.h"
+#include "transport/net_plugin/net_plugin_loader.h"
+#include "transport/net_plugin/net_plugin_nics.h"
 
 extern char** environ;
 
@@ -69,6 +75,43 @@ bool runDot(const std::string& dotFile, const std::string& svg) {
     std::cerr << "tccl-db: dot failed on " << dotFile << "\n";
     return false;
   }
+  return true;
+}
+
+// The net plugin that the runtime would load here (NCCL_NET_PLUGIN, NCCL_NET), its devices
+// mapped onto this node's NICs (TCCL_SIM_TOPOLOGY's, else the live machine's), printed; and
+// for explain, what carries a NIC hop. No plugin: *carrier stays empty. False: NCCL_NET asks
+// for a network nothing provides.
+bool describeNetwork(std::function<std::string(int nic)>* carrier) {
+  tccl::NetworkChoice network;
+  if (tccl::chooseNetwork(tccl::readNetPluginEnv(), &network) != ncclSuccess) {
+    std::cerr << "tccl-db: " << tccl::lastThreadError() << "\n";
+    return false;
+  }
+  if (!network.plugin) return true;
+  const char* sim = std::getenv("TCCL_SIM_TOPOLOGY");
+  const tccl::topo::LoadedTopology node =
+      sim && *sim ? tccl::topo::loadTopologyFile(sim) : tccl::topo::discoverLiveTopology();
+  std::shared_ptr<tccl::NetPlugin> net = network.plugin;
+  auto map = std::make_shared<tccl::topo::PluginNicMap>();
+  if (node.topology) {
+    const tccl::topo::PluginNicMerge merged = tccl::mergePluginNics(*net, *node.topology);
+    std::cout << tccl::pluginNicReport(*net, merged);
+    *map = merged.map;
+  } else {
+    map->whyNone = "the node's topology is unknown (" + node.error + ")";
+    std::cout << "network: NET/" << net->name() << " from " << net->library() << ", "
+              << net->deviceCount() << " device(s), not mapped to NICs: " << map->whyNone << "\n";
+  }
+  *carrier = [net, map](int nic) {
+    std::string why;
+    const int dev = tccl::topo::pluginDeviceForNic(map.get(), nic, net->deviceCount(), &why);
+    if (dev < 0) return "no device of NET/" + net->name() + ": " + why;
+    std::string text =
+        "NET/" + net->name() + " dev " + std::to_string(dev) + " '" + net->device(dev).name + "'";
+    if (!why.empty()) text += " (the NIC index modulo the devices: " + why + ")";
+    return text;
+  };
   return true;
 }
 
@@ -150,8 +193,10 @@ int main(int argc, char** argv) {
     if (*explain) {
       const LoadResult r = loadAny(explainFile);
       if (!r.db) return std::cerr << r.error << "\n", 1;
+      std::function<std::string(int nic)> carrier;
+      if (!describeNetwork(&carrier)) return 1;
       bool ok = false;
-      std::cout << explainJob(*r.db, explainNodes, explainGpus, explainTypes, &ok);
+      std::cout << explainJob(*r.db, explainNodes, explainGpus, explainTypes, &ok, carrier);
       return ok ? 0 : 2;
     }
     if (*draw) {

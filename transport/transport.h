@@ -24,6 +24,9 @@ namespace tccl {
 
 class CudaBackend;
 class NetPlugin;
+namespace topo {
+struct PluginNicMap;
+}
 
 // One hop to set up, as the plan and the ranks' identities describe it.
 struct HopSetup {
@@ -52,6 +55,8 @@ struct HopContext {
   std::function<std::shared_ptr<AsyncSteps>()> netStaging;
   // The network plugin chosen at init (NCCL_NET_PLUGIN, NCCL_NET); null: TCCL's own sockets.
   std::shared_ptr<NetPlugin> netPlugin;
+  // Which plugin device is on which of the node's NICs (the plan's NIC indices); null: unknown.
+  std::shared_ptr<const topo::PluginNicMap> pluginNics;
 };
 
 struct Transport {

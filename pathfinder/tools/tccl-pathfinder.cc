@@ -15,6 +15,8 @@
 #include "model/model_profiler.h"
 #include "search/database_builder.h"
 #include "topo/topology.h"
+#include "transport/net_plugin/net_plugin_loader.h"
+#include "transport/net_plugin/net_plugin_nics.h"
 #ifdef TCCL_HAVE_CUDA_PROFILER
 #include "cuda_profiler.h"
 #endif
@@ -170,6 +172,22 @@ void addOptions(CLI::App& app, Options& o) {
       ->check(CLI::ExistingFile);
 }
 
+// --live: the NICs of the net plugin that the runtime would load here (NCCL_NET_PLUGIN,
+// NCCL_NET) are part of the node, as the runtime sees it; the mapping is printed. False, with a
+// message, when NCCL_NET asks for a network that nothing provides.
+bool addPluginNics(tccl::topo::Topology* topo) {
+  tccl::NetworkChoice network;
+  if (tccl::chooseNetwork(tccl::readNetPluginEnv(), &network) != ncclSuccess) {
+    std::fprintf(stderr, "tccl-pathfinder: %s\n", tccl::lastThreadError().c_str());
+    return false;
+  }
+  if (!network.plugin) return true;
+  tccl::topo::PluginNicMerge merged = tccl::mergePluginNics(*network.plugin, *topo);
+  std::printf("%s", tccl::pluginNicReport(*network.plugin, merged).c_str());
+  *topo = std::move(merged.topology);
+  return true;
+}
+
 // False, with a message, for a node the search does not take.
 bool searchable(const tccl::topo::Topology& topo, const Options& o) {
   const int gpus = static_cast<int>(topo.gpus.size());
@@ -303,6 +321,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tccl-pathfinder: %s\n", loaded.error.c_str());
     return 2;
   }
+  if (o.live && !addPluginNics(&*loaded.topology)) return 2;
   const tccl::topo::Topology& topo = *loaded.topology;
   if (!searchable(topo, o)) return 2;
 

@@ -139,8 +139,8 @@ ncclResult_t initComm(ncclComm* comm, ncclUniqueId id) {
   if (comm->cudaDev < 0) comm->cudaDev = comm->shape.localRankOf[comm->rank];
   setLogDevice(comm->cudaDev);
   noteSharedDevices(*comm);
+  TCCL_CHECK(chooseNetwork(comm));  // before the plan: a plugin's NICs are part of the node
   TCCL_CHECK(setupPlan(comm));
-  TCCL_CHECK(chooseNetwork(comm));
   TCCL_CHECK(connectRings(comm));
   TCCL_CHECK(setupBufferExchange(comm));
   logPlan(comm);

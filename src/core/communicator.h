@@ -23,6 +23,9 @@
 namespace tccl {
 
 class NetPlugin;
+namespace topo {
+struct PluginNicMap;
+}
 struct CudaCommState;  // src/core/cuda_glue.cc; only builds with the CUDA backend define it
 
 }  // namespace tccl
@@ -46,6 +49,8 @@ struct ncclComm {
   std::unique_ptr<tccl::DeviceBackend> device;
   // The network of the hops between nodes (core/network_choice.h); null: TCCL's own sockets.
   std::shared_ptr<tccl::NetPlugin> netPlugin;
+  // Which plugin device is on which NIC of this node (core/plugin_nic_setup.h).
+  std::shared_ptr<const tccl::topo::PluginNicMap> pluginNics;
   // Direct algorithms over ncclMemAlloc buffers, when every rank is on this machine.
   std::unique_ptr<tccl::BufferExchange> exchange;
   uint64_t directSeq = 0;

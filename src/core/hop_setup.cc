@@ -28,6 +28,7 @@ HopContext hopContext(ncclComm& comm) {
       .cudaDevice = nullptr,  // addCudaHopContext
       .netStaging = {},
       .netPlugin = comm.netPlugin,
+      .pluginNics = comm.pluginNics,
   };
   addCudaHopContext(comm, &ctx);
   return ctx;

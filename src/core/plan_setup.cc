@@ -10,6 +10,7 @@
 #include "base/text_file.h"
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
+#include "core/plugin_nic_setup.h"
 #include "db/db_json.h"
 #include "db/plan_from_db.h"
 #include "db/tccl_xml_import.h"
@@ -55,14 +56,25 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
     node->topoName = path.substr(path.find_last_of('/') + 1);
     INFO(kLogTccl, "rank %d plays GPU %d (NUMA %d) of simulated node '%s'", comm->rank, localRank,
          me.numaNode, loaded.topology->name.c_str());
+    // The file describes the node as its database was searched: the plugin's devices are
+    // mapped onto its NICs, and the ones it lacks are not added to it.
+    setupPluginNics(comm, &*loaded.topology, "");
     node->topo = std::move(loaded.topology);
     return ncclSuccess;
   }
-  if (!needLive) {
+  if (!needLive && !comm->netPlugin) {
     node->whyNoTopology = "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
     return ncclSuccess;
   }
   topo::LoadedTopology live = topo::discoverLiveTopology();
+  // Live, the plugin's NICs are part of the node, as `tccl-pathfinder --live` sees it.
+  std::optional<topo::Topology> withPlugin =
+      setupPluginNics(comm, live.topology ? &*live.topology : nullptr, live.error);
+  if (withPlugin) live.topology = std::move(withPlugin);
+  if (!needLive) {
+    node->whyNoTopology = "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
+    return ncclSuccess;
+  }
   if (!live.topology) {
     node->whyNoTopology = live.error;
     return ncclSuccess;

@@ -114,10 +114,29 @@ void describeChannelsAndTrees(const Plan& plan, std::ostream& out) {
   }
 }
 
+// Each NIC hop of the rings and what would carry it.
+void describeNicHops(const Plan& plan, const std::function<std::string(int nic)>& nicCarrier,
+                     std::ostream& out) {
+  out << "NIC hops:\n";
+  int count = 0;
+  for (size_t c = 0; c < plan.rings.size(); ++c) {
+    const Ring& r = plan.rings[c];
+    for (size_t i = 0; i < r.order.size(); ++i) {
+      const Hop& hop = r.hops[i];
+      if (hop.kind != HopKind::kNet) continue;
+      ++count;
+      out << "  channel " << c << ": " << r.order[i] << " -[" << describeHop(hop) << "]-> "
+          << r.order[(i + 1) % r.order.size()] << " through " << nicCarrier(hop.nic) << "\n";
+    }
+  }
+  if (count == 0) out << "  (none: the job stays on one node)\n";
+}
+
 }  // namespace
 
 std::string explainJob(const Database& db, int nodes, int gpusPerNode,
-                       const std::vector<std::string>& nodeTypes, bool* ok) {
+                       const std::vector<std::string>& nodeTypes, bool* ok,
+                       const std::function<std::string(int nic)>& nicCarrier) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(2);
   if (ok) *ok = false;
@@ -147,6 +166,7 @@ std::string explainJob(const Database& db, int nodes, int gpusPerNode,
   out << "plan: " << plan.plan->rings.size() << " channel(s), bottleneck "
       << jobBottleneck(db, typeOf, gpusPerNode) << " GB/s\n";
   describeChannelsAndTrees(*plan.plan, out);
+  if (nicCarrier) describeNicHops(*plan.plan, nicCarrier, out);
   return out.str();
 }
 

@@ -1,6 +1,7 @@
 // Human-readable views of a database for tccl-db: show, explain, draw, merge.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,11 @@ std::string showDatabase(const Database& db, const std::string& nodeName = "");
 // `tccl-db explain`: the plan a job of `nodes` x `gpusPerNode` ranks (GPUs 0..gpusPerNode-1 of
 // each node) would get, and why. nodeTypes names the node type of each node, cycled (empty:
 // the first node type everywhere). Returns false in *ok when the database does not cover it.
+// With `nicCarrier`, a last section names for each NIC hop of the rings what would carry it
+// (nicCarrier(the hop's NIC index), e.g. a net plugin's device).
 std::string explainJob(const Database& db, int nodes, int gpusPerNode,
-                       const std::vector<std::string>& nodeTypes, bool* ok = nullptr);
+                       const std::vector<std::string>& nodeTypes, bool* ok = nullptr,
+                       const std::function<std::string(int nic)>& nicCarrier = {});
 
 // `tccl-db draw`: Graphviz DOT of one node type: NUMA nodes (with their host memory), GPUs,
 // NICs, and the rings of the intra entry for `gpus` (empty: the largest subset) drawn on it,

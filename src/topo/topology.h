@@ -46,6 +46,7 @@ struct Gpu {
 
 struct Nic {
   std::string name;
+  std::string busId;  // PCI bus id, lower case "0000:3b:00.0"; empty when unknown
   int numa = 0;
   int parent = 0;  // index into Topology::pcie
   double upGbps = 0;

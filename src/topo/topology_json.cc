@@ -4,6 +4,7 @@
 
 #include "base/strict_json.h"
 #include "base/text_file.h"
+#include "topo/plugin_nics.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {
@@ -241,11 +242,18 @@ Topology readTopology(const json& doc) {
 
   const json& nics = top.optionalArray("nics");
   for (size_t i = 0; i < nics.size(); ++i) {
-    JsonObjectReader r(
-        nics[i], jsonIndexPath("nics", i),
-        {"name", "numa", "parent", "up_gbps", "down_gbps", "wire_gbps", "gpu_direct", "note"});
+    JsonObjectReader r(nics[i], jsonIndexPath("nics", i),
+                       {"name", "bus_id", "numa", "parent", "up_gbps", "down_gbps", "wire_gbps",
+                        "gpu_direct", "note"});
     Nic n;
     n.name = r.str("name");
+    n.busId = r.str("bus_id", "");
+    if (!n.busId.empty()) {
+      const std::optional<std::string> id = pciBusIdOfPath(n.busId);
+      if (!id || *id != n.busId)
+        fail(r.at("bus_id"),
+             "expected a lower-case PCI bus id like \"0000:3b:00.0\", got \"" + n.busId + "\"");
+    }
     readPlacement(r, "NIC", &n.numa, &n.parent);
     n.upGbps = capacity(r, "up_gbps");
     n.downGbps = capacity(r, "down_gbps");
@@ -330,14 +338,14 @@ std::string topologyToJson(const Topology& t) {
                            {"up_gbps", g.upGbps},
                            {"down_gbps", g.downGbps}});
   doc["nics"] = json::array();
-  for (const Nic& n : t.nics)
-    doc["nics"].push_back({{"name", n.name},
-                           {"numa", n.numa},
-                           {"parent", t.pcie[n.parent].id},
-                           {"up_gbps", n.upGbps},
-                           {"down_gbps", n.downGbps},
-                           {"wire_gbps", n.wireGbps},
-                           {"gpu_direct", n.gpuDirect}});
+  for (const Nic& n : t.nics) {
+    json j = {
+        {"name", n.name},           {"numa", n.numa},          {"parent", t.pcie[n.parent].id},
+        {"up_gbps", n.upGbps},      {"down_gbps", n.downGbps}, {"wire_gbps", n.wireGbps},
+        {"gpu_direct", n.gpuDirect}};
+    if (!n.busId.empty()) j["bus_id"] = n.busId;
+    doc["nics"].push_back(j);
+  }
   const TransferEfficiency& e = t.efficiency;
   doc["efficiency"] = {{"p2p_write", e.p2pWrite},
                        {"p2p_read", e.p2pRead},

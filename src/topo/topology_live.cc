@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/hwloc_library.h"
+#include "topo/plugin_nics.h"
 #include "topo/topology.h"
 
 namespace tccl::topo {
@@ -159,6 +161,7 @@ LoadedTopology discoverLiveTopology() {
     if (isNic(dev)) {
       Nic nic;
       nic.name = nameOfNic(dev);
+      nic.busId = busIdOf(dev);
       nic.numa = numaOf(raw, dev);
       nic.parent = tree.parentOf(dev, nic.numa);
       nic.upGbps = nic.downGbps = nic.wireGbps = linkOf(dev);
@@ -180,6 +183,36 @@ LoadedTopology discoverLiveTopology() {
     t.gpus.push_back(g);
   }
   return {t, ""};
+}
+
+PciNumaLocator liveNumaLocator() {
+  // Loaded on the first question; null when hwloc cannot be used (then sysfs alone answers).
+  auto hwloc = std::make_shared<std::optional<HwlocTopology>>();
+  const PciNumaLocator sysfs = sysfsNumaLocator("");
+  return
+      [hwloc, sysfs](const std::string& pciPath, const std::string& busId) -> std::optional<int> {
+        if (!*hwloc) {
+          hwloc_topology_t raw = nullptr;
+          HwlocTopology topo;
+          if (hwlocLibraryLoaded() && hwloc_topology_init(&raw) == 0) {
+            topo.reset(raw);
+            hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+            if (hwloc_topology_load(raw) != 0) topo.reset();
+          }
+          *hwloc = std::move(topo);
+        }
+        hwloc_topology_t raw = (*hwloc)->get();
+        const std::optional<int> os = sysfs(pciPath, busId);
+        if (!raw) return os;
+        if (os) {  // sysfs numbers NUMA nodes as the OS does; the topology as hwloc does
+          hwloc_obj_t node = hwloc_get_numanode_obj_by_os_index(raw, static_cast<unsigned>(*os));
+          if (node) return static_cast<int>(node->logical_index);
+        }
+        for (hwloc_obj_t dev = hwloc_get_next_pcidev(raw, nullptr); dev;
+             dev = hwloc_get_next_pcidev(raw, dev))
+          if (busIdOf(dev) == busId) return numaOf(raw, dev);
+        return std::nullopt;
+      };
 }
 
 }  // namespace tccl::topo

@@ -7,17 +7,34 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "topo/plugin_nics.h"
 #include "transport/net_plugin/plugin_net_connection.h"
 #include "transport/transport.h"
 
 namespace tccl {
 namespace {
 
-// The plugin device of a hop: the NIC that the plan names, folded onto the plugin's devices.
-int pluginDevice(const NetPlugin& net, const HopSetup& hop) {
+// The plugin device on the NIC that the plan names (none named: NIC 0); why: set when no
+// device is mapped to it and the NIC index is folded onto the plugin's devices instead.
+int pluginDevice(const HopContext& ctx, const HopSetup& hop, std::string* why = nullptr) {
   const Hop& d = hop.descriptor;
-  const int nic = d.kind == HopKind::kNet && d.nic >= 0 ? d.nic : 0;
-  return nic % net.deviceCount();
+  const int nic = d.kind == HopKind::kNet ? d.nic : -1;
+  std::string ignored;
+  return topo::pluginDeviceForNic(ctx.pluginNics.get(), nic, ctx.netPlugin->deviceCount(),
+                                  why ? why : &ignored);
+}
+
+// The plugin device of a hop, with an INFO line when the NIC mapping could not decide it.
+int hopDevice(const HopContext& ctx, const HopSetup& hop) {
+  std::string why;
+  const int dev = pluginDevice(ctx, hop, &why);
+  if (!why.empty())
+    INFO(kLogNet,
+         "NET/%s: rank %d's hop with rank %d tag %#x uses dev %d, its NIC index modulo "
+         "the %d device(s): %s",
+         ctx.netPlugin->name().c_str(), ctx.rank, hop.peer, hop.tag, dev,
+         ctx.netPlugin->deviceCount(), why.c_str());
+  return dev;
 }
 
 PluginNetConnectionSpec pluginSpec(const HopContext& ctx, const HopSetup& hop) {
@@ -42,15 +59,14 @@ bool canConnect(const HopContext& ctx, const HopSetup& hop) {
 
 ncclResult_t connectSend(const HopContext& ctx, const HopSetup& hop,
                          std::unique_ptr<Connection>* out) {
-  return pluginNetPrepareSend(ctx.netPlugin, pluginDevice(*ctx.netPlugin, hop),
-                              pluginSpec(ctx, hop), out);
+  return pluginNetPrepareSend(ctx.netPlugin, hopDevice(ctx, hop), pluginSpec(ctx, hop), out);
 }
 
 ncclResult_t connectRecv(const HopContext& ctx, const HopSetup& hop,
                          std::unique_ptr<Connection>* out) {
   NetHandle handle;
-  TCCL_CHECK(pluginNetListen(ctx.netPlugin, pluginDevice(*ctx.netPlugin, hop), pluginSpec(ctx, hop),
-                             &handle, out));
+  TCCL_CHECK(
+      pluginNetListen(ctx.netPlugin, hopDevice(ctx, hop), pluginSpec(ctx, hop), &handle, out));
   return ctx.bootstrap->send(hop.peer, hop.tag, &handle, sizeof(handle));
 }
 
@@ -66,7 +82,7 @@ std::string label(const HopContext& ctx) {
 
 std::string describe(const HopContext& ctx, const HopSetup& hop) {
   const std::string numa = hop.numaNode >= 0 ? "@numa" + std::to_string(hop.numaNode) : "";
-  return "dev " + std::to_string(pluginDevice(*ctx.netPlugin, hop)) + " staged" + numa +
+  return "dev " + std::to_string(pluginDevice(ctx, hop)) + " staged" + numa +
          (hop.descriptor.gpuDirect ? " (the plan asked for GPU-direct)" : "");
 }
 

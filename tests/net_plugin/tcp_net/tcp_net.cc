@@ -9,7 +9,12 @@
 // "^" excludes, "=" exact; default: every non-loopback IPv4 interface, else lo),
 // TCCL_TESTNET_MAX_REQUESTS, TCCL_TESTNET_PTR_SUPPORT=cuda (also accept NCCL_PTR_CUDA
 // registrations; the memory is still touched by the CPU, for host tests of the GPU-direct
-// protocol), TCCL_TESTNET_MAX_P2P_BYTES.
+// protocol), TCCL_TESTNET_MAX_P2P_BYTES; TCCL_TESTNET_NAMES and TCCL_TESTNET_PCI_PATHS
+// (comma-separated, entry i for device i) make device i report that name and pciPath instead
+// of its interface's, so that tests can place devices on a topology's NICs: an empty name
+// entry keeps the interface name, an empty pciPath entry reports none (a virtual NIC), and
+// devices beyond the list keep their own. TCCL_TESTNET_DEVICES=N (more than the interfaces)
+// adds copies of the first interface's device until there are N.
 #include "tcp_net.h"
 
 #include <arpa/inet.h>
@@ -23,6 +28,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -32,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -221,6 +228,39 @@ void findDevices() {
   freeifaddrs(list);
 }
 
+// Entry i of a comma-separated list (nullopt past its end or without the variable).
+std::optional<std::string> listEntry(const char* var, size_t i) {
+  const char* v = getenv(var);
+  if (!v) return std::nullopt;
+  const std::string list(v);
+  size_t start = 0;
+  for (size_t n = 0; n < i; ++n) {
+    start = list.find(',', start);
+    if (start == std::string::npos) return std::nullopt;
+    ++start;
+  }
+  const size_t end = list.find(',', start);
+  return list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+void applyReportedIdentities() {
+  // More devices than interfaces: copies of the first one ("lo", "lo.1", ...).
+  const size_t wanted = static_cast<size_t>(std::max(0, envInt("TCCL_TESTNET_DEVICES", 0)));
+  for (size_t i = gDevices.size(); !gDevices.empty() && i < wanted; ++i) {
+    Device copy = gDevices.front();
+    copy.name += "." + std::to_string(i);
+    copy.fused = {static_cast<int>(i)};
+    gDevices.push_back(copy);
+  }
+  for (size_t i = 0; i < gDevices.size(); ++i) {
+    if (std::optional<std::string> name = listEntry("TCCL_TESTNET_NAMES", i);
+        name && !name->empty())
+      gDevices[i].name = *name;
+    if (std::optional<std::string> path = listEntry("TCCL_TESTNET_PCI_PATHS", i))
+      gDevices[i].pciPath = *path;
+  }
+}
+
 ncclResult_t setNonBlocking(int fd) {
   const int flags = fcntl(fd, F_GETFL);
   return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 ? ncclSuccess : ncclSystemError;
@@ -405,6 +445,7 @@ ncclResult_t init(tccl::netabi::Logger logger) {
   if (const char* m = getenv("TCCL_TESTNET_MAX_P2P_BYTES"))
     gMaxP2pBytes = static_cast<size_t>(strtoull(m, nullptr, 10));
   findDevices();
+  applyReportedIdentities();
   if (gDevices.empty()) {
     TN_LOG(kPluginLogWarn, "NET/TestTCP: no usable IPv4 interface");
     return ncclSystemError;
