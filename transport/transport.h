@@ -24,6 +24,7 @@ namespace tccl {
 
 class CudaBackend;
 class NetPlugin;
+class CallerMemory;
 
 // One hop to set up, as the plan and the ranks' identities describe it.
 struct HopSetup {
@@ -52,6 +53,9 @@ struct HopContext {
   std::function<std::shared_ptr<AsyncSteps>()> netStaging;
   // The network plugin chosen at init (NCCL_NET_PLUGIN, NCCL_NET); null: TCCL's own sockets.
   std::shared_ptr<NetPlugin> netPlugin;
+  // Caller buffers that a net plugin may register and send from (NCCL_LOCAL_REGISTER); null:
+  // none, every send is staged.
+  const CallerMemory* callerMemory = nullptr;
 };
 
 struct Transport {

@@ -5,6 +5,7 @@
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/transport_table.h"
+#include "transport/caller_memory.h"
 
 namespace tccl {
 
@@ -28,6 +29,7 @@ HopContext hopContext(ncclComm& comm) {
       .cudaDevice = nullptr,  // addCudaHopContext
       .netStaging = {},
       .netPlugin = comm.netPlugin,
+      .callerMemory = comm.env.localRegister ? &CallerMemory::process() : nullptr,
   };
   addCudaHopContext(comm, &ctx);
   return ctx;
