@@ -1003,7 +1003,7 @@ int launchLocalRanks(const Options& o) {
   using Clock = std::chrono::steady_clock;
   constexpr auto kGrace = std::chrono::seconds(10);     // to notice a failed peer
   constexpr auto kKillGrace = std::chrono::seconds(5);  // from SIGTERM to SIGKILL
-  std::optional<Clock::time_point> failedAt;  // when a rank first failed with an error
+  std::optional<Clock::time_point> failedAt;            // when a rank first failed with an error
   std::optional<Clock::time_point> terminatedAt;
   bool killed = false;
   int result = 0;

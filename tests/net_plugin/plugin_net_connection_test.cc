@@ -335,11 +335,10 @@ TEST(PluginNetConnection, SendsFromRegisteredCallerMemory) {
           for (uint32_t i = 0; i < kSlots + kStaged; ++i) {
             size_t got = 0;
             ncclResult_t failure;
-            auto* slot = static_cast<const uint8_t*>(
-                pollHop(*conn, 20, [&] { return conn->tryRecvSlot(&got); }, &failure));
+            auto* slot = static_cast<const uint8_t*>(pollHop(
+                *conn, 20, [&] { return conn->tryRecvSlot(&got); }, &failure));
             if (!r.require(slot && got == kSlot, "slot " + std::to_string(i) + ": " +
-                                                     resultName(failure) + " " +
-                                                     lastThreadError()))
+                                                     resultName(failure) + " " + lastThreadError()))
               return finish(r);
             for (size_t b = 0; b < kSlot; ++b)
               if (!r.require(slot[b] == patternByte(i, b),
@@ -360,14 +359,14 @@ TEST(PluginNetConnection, SendsFromRegisteredCallerMemory) {
                   "a span past the region's end accepted");
         for (uint32_t i = 0; i < kSlots + kStaged && r.failure.empty(); ++i) {
           ncclResult_t failure;
-          auto* slot = static_cast<uint8_t*>(
-              pollHop(*conn, 20, [&] { return conn->trySendSlot(); }, &failure));
+          auto* slot = static_cast<uint8_t*>(pollHop(
+              *conn, 20, [&] { return conn->trySendSlot(); }, &failure));
           if (!r.require(slot != nullptr, "no send slot: " + std::string(resultName(failure))))
             break;
           if (i < kSlots) {
             const uint8_t* src = region.data() + i * kSlot;
-            if (!r.require(conn->canSendFrom(src, kSlot), "slot " + std::to_string(i) +
-                                                              " of the region refused"))
+            if (!r.require(conn->canSendFrom(src, kSlot),
+                           "slot " + std::to_string(i) + " of the region refused"))
               break;
             conn->commitSendFrom(src, kSlot);
           } else {
@@ -382,24 +381,24 @@ TEST(PluginNetConnection, SendsFromRegisteredCallerMemory) {
         auto stats = test::testNetStats(r.net->library());
         if (!r.require(stats.has_value(), "no stats")) return finish(r);
         r.require(stats->registrations == 2 && stats->liveRegistrations == 2,
-                  "after " + std::to_string(kSlots) + " sends from one region: " +
-                      std::to_string(stats->registrations) + " registrations, " +
-                      std::to_string(stats->liveRegistrations) + " live (expected the slots' "
+                  "after " + std::to_string(kSlots) +
+                      " sends from one region: " + std::to_string(stats->registrations) +
+                      " registrations, " + std::to_string(stats->liveRegistrations) +
+                      " live (expected the slots' "
                       "and the region's)");
         regions.remove(regionId);
         const auto removed = Clock::now();
         while (since(removed) < 20 && (stats = test::testNetStats(r.net->library())) &&
                stats->liveRegistrations != 1)
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        r.require(stats && stats->liveRegistrations == 1,
-                  "the removed region is still registered");
+        r.require(stats && stats->liveRegistrations == 1, "the removed region is still registered");
         r.bs->barrier();
         conn.reset();
         stats = test::testNetStats(r.net->library());
         r.require(stats && stats->liveRegistrations == 0 && stats->liveComms == 0,
                   "registrations or comms left after destroy");
-        r.say("rank 0: registrations " + std::to_string(stats->registrations) +
-              ", isends " + std::to_string(stats->isends));
+        r.say("rank 0: registrations " + std::to_string(stats->registrations) + ", isends " +
+              std::to_string(stats->isends));
         return finish(r);
       },
       environment({{"NCCL_NET_PLUGIN", "tcptest"}}), 60);

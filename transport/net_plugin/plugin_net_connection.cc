@@ -154,8 +154,9 @@ class PluginNetConnection final : public Connection {
     abandoned_.store(true);
     std::lock_guard<std::mutex> lock(callerMutex_);  // the helper is between passes
     if (sendsInFlight())
-      fail(ncclSystemError, "the operation was abandoned while sends from its buffers were in "
-                            "flight");
+      fail(ncclSystemError,
+           "the operation was abandoned while sends from its buffers were in "
+           "flight");
   }
 
   ncclResult_t checkPeer() override {
@@ -171,10 +172,10 @@ class PluginNetConnection final : public Connection {
     const std::string peer = spec_.peer >= 0 ? "rank " + std::to_string(spec_.peer) : "its peer";
     return std::string(isSender_ ? "send to " : "recv from ") + peer + " via NET/" + net_->name() +
            " dev " + std::to_string(dev_) + " (ABI v" + std::to_string(net_->abiVersion()) + ", " +
-           (device_               ? "GPU-direct"
-            : steps_              ? "device data staged through host memory"
+           (device_              ? "GPU-direct"
+            : steps_             ? "device data staged through host memory"
             : spec_.callerMemory ? "host memory, sends from registered buffers"
-                                  : "host memory") +
+                                 : "host memory") +
            ")";
   }
 
@@ -470,13 +471,15 @@ class PluginNetConnection final : public Connection {
     auto it = callerRegistrations_.find(region.id);
     if (it != callerRegistrations_.end()) return &it->second;
     NetMemoryRegistration reg;
-    const ncclResult_t res = net_->regMr(sendComm_, region.base, region.bytes, netabi::kPtrHost, &reg);
+    const ncclResult_t res =
+        net_->regMr(sendComm_, region.base, region.bytes, netabi::kPtrHost, &reg);
     if (res != ncclSuccess) {
       if (!refusedCallerMemory_.exchange(true))
-        WARN("rank %d: NET/%s regMr of a %zu-byte caller buffer at %p returned %s: sends to rank "
-             "%d are staged from now on",
-             spec_.self, net_->name().c_str(), region.bytes, static_cast<void*>(region.base),
-             resultName(res), spec_.peer);
+        WARN(
+            "rank %d: NET/%s regMr of a %zu-byte caller buffer at %p returned %s: sends to rank "
+            "%d are staged from now on",
+            spec_.self, net_->name().c_str(), region.bytes, static_cast<void*>(region.base),
+            resultName(res), spec_.peer);
       return nullptr;
     }
     return &callerRegistrations_.emplace(region.id, std::move(reg)).first->second;
