@@ -148,15 +148,15 @@ class PluginNetConnection final : public Connection {
     return lastFromCaller_ > completed_.load(std::memory_order_acquire);
   }
 
-  // Requests in flight cannot be cancelled: the helper stops driving them, and a hop that
-  // still had caller memory in flight is out of step with its peer.
+  // From now on every send is staged. Sends from caller memory still in flight cannot be
+  // cancelled (the ABI has no way), so the hop fails: its helper stops driving them, and the
+  // hop is out of step with its peer anyway.
   void abandon() override {
     abandoned_.store(true);
     std::lock_guard<std::mutex> lock(callerMutex_);  // the helper is between passes
     if (sendsInFlight())
       fail(ncclSystemError,
-           "the operation was abandoned while sends from its buffers were in "
-           "flight");
+           "the operation was abandoned while sends from its buffers were in flight");
   }
 
   ncclResult_t checkPeer() override {
