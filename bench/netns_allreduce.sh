@@ -32,8 +32,9 @@
 # runs that build's tccl-perf too, in the same rounds (before/after side by side);
 # PROFILE=FILE records rank 0 with `perf record` in one extra run at CPU_BYTES and writes the
 # top symbols to FILE (the raw data to FILE.data). NCCL_SOCKET_NTHREADS, NCCL_NSOCKS_PERTHREAD,
-# TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_DEBUG and the test plugin's TCCL_TESTNET_MAX_REQUESTS
-# pass through to the ranks.
+# TCCL_CHUNK_SIZE, TCCL_FIFO_SLOTS, NCCL_DEBUG, NCCL_LOCAL_REGISTER and the test plugin's
+# TCCL_TESTNET_MAX_REQUESTS pass through to the ranks. REGISTER=1 runs every tccl-perf with -R 1
+# (buffers registered with ncclCommRegister: a plugin hop may then send straight from them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 netMode=builtin
@@ -54,6 +55,8 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(-b 64M -e 512M -f 2 -n 10 -w 3)
 reps=${REPS:-3}
 cpuBytes=${CPU_BYTES:-256M}
+register=()
+[ "${REGISTER:-0}" = 0 ] || register=(-R "$REGISTER")
 plugin=${PLUGIN:-$build/tests/net_plugin/plugins/libnccl-net-tcptest.so}
 pluginNet=${PLUGIN_NET:-TestTCP}
 # One configuration per (build, network); labels without spaces.
@@ -84,7 +87,7 @@ if [ -n "${PROFILE:-}" ]; then
 fi
 envs=()
 for v in NCCL_SOCKET_NTHREADS NCCL_NSOCKS_PERTHREAD TCCL_CHUNK_SIZE TCCL_FIFO_SLOTS \
-  TCCL_TESTNET_MAX_REQUESTS; do
+  TCCL_TESTNET_MAX_REQUESTS NCCL_LOCAL_REGISTER; do
   [ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 envs+=(--env "NCCL_DEBUG=${NCCL_DEBUG:-INFO}" --env "NCCL_DEBUG_SUBSYS=${NCCL_DEBUG_SUBSYS:-INIT,NET}")
@@ -174,7 +177,7 @@ for ((k = 1; k <= reps; ++k)); do
   awk '/^TCP / { print FILENAME == ARGV[1] ? "rank0" : "rank1", $0 }' "$out/rank0.log" "$out/rank1.log" >> "$out/tcp"
   for ((b = 0; b < ${#perfs[@]}; ++b)); do
     # shellcheck disable=SC2046 # netEnv's words are meant to split
-    netns "${envs[@]}" $(netEnv $b) -- "${perfs[$b]}" -t all_reduce -c 1 "${sizes[@]}"
+    netns "${envs[@]}" $(netEnv $b) -- "${perfs[$b]}" -t all_reduce -c 1 "${register[@]}" "${sizes[@]}"
     checkNet $b
     if [ $k = 1 ]; then
       echo "== ${labels[$b]} (${perfs[$b]}), round 1:"
@@ -185,7 +188,7 @@ for ((k = 1; k <= reps; ++k)); do
     for n in "${cpuIters[@]}"; do
       # shellcheck disable=SC2046
       netns "${envs[@]}" $(netEnv $b) -- env PYTHONPATH="$out" python3 "$out/cpu.py" "${perfs[$b]}" -t all_reduce \
-        -c 0 -w 1 -n "$n" -b "$cpuBytes" -e "$cpuBytes"
+        "${register[@]}" -c 0 -w 1 -n "$n" -b "$cpuBytes" -e "$cpuBytes"
       echo "${labels[$b]} $k $n $(awk '/^CPU / { s += $2; if (FILENAME == ARGV[1]) m = $3 } END { print s, m }' \
         "$out/rank0.log" "$out/rank1.log")" >> "$out/cpu"
     done
@@ -201,7 +204,7 @@ exec "\$@"
 EOF
   chmod +x "$out/prof.sh"
   # shellcheck disable=SC2046
-  netns "${envs[@]}" $(netEnv $((${#perfs[@]} - 1))) -- "$out/prof.sh" "${perfs[-1]}" -t all_reduce -c 0 -w 1 -n "${cpuIters[-1]}" \
+  netns "${envs[@]}" $(netEnv $((${#perfs[@]} - 1))) -- "$out/prof.sh" "${perfs[-1]}" -t all_reduce "${register[@]}" -c 0 -w 1 -n "${cpuIters[-1]}" \
     -b "$cpuBytes" -e "$cpuBytes"
   {
     echo "# perf record -F 2000 -g, rank 0 of ${perfs[-1]} -t all_reduce -n ${cpuIters[-1]} at $cpuBytes, rate $rate"

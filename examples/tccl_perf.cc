@@ -448,11 +448,27 @@ class Buffer {
       std::free(ptr_);
   }
   char* data() const { return static_cast<char*>(ptr_); }
+  size_t size() const { return bytes_; }
 
  private:
   void* ptr_ = nullptr;
   size_t bytes_;
   bool ncclMemAlloc_ = false;
+};
+
+// -R 1: the buffer registered with the communicator (ncclCommRegister) while it lives.
+class LocalRegistration {
+ public:
+  LocalRegistration(ncclComm_t comm, const Buffer& buffer) : comm_(comm) {
+    NCCL_CHECK(ncclCommRegister(comm, buffer.data(), buffer.size(), &handle_), comm);
+  }
+  LocalRegistration(const LocalRegistration&) = delete;
+  LocalRegistration& operator=(const LocalRegistration&) = delete;
+  ~LocalRegistration() { ncclCommDeregister(comm_, handle_); }
+
+ private:
+  ncclComm_t comm_;
+  void* handle_ = nullptr;
 };
 
 // A reduction operation for one (type, op): built-in, or a PreMulSum created for this rank.
@@ -504,7 +520,7 @@ class RedOp {
 struct Options {
   size_t minBytes = 32 << 20, maxBytes = 32 << 20, stepBytes = 1 << 20, stepFactor = 1;
   int iters = 20, warmupIters = 5, aggIters = 1, check = 1, root = 0, blocking = 0, average = 1;
-  int ngpus = 1, nthreads = 1, np = 0;
+  int ngpus = 1, nthreads = 1, np = 0, localRegister = 0;
   std::string op = "sum", dtype = "float", coll = "all_reduce";
 
   // Resolved
@@ -554,6 +570,12 @@ void resolve(Options& o) {
   if (o.iters < 1 || o.aggIters < 1 || o.warmupIters < 0 || o.check < 0)
     throw CLI::ValidationError("-n/-m/-w/-c", "iterations must be >= 1 (warmup, check >= 0)");
   if (o.average < 0 || o.average > 3) throw CLI::ValidationError("-a,--average", "0, 1, 2 or 3");
+  if (o.localRegister == 2)
+    throw CLI::ValidationError("-R,--local_register",
+                               "2 (symmetric registration, ncclCommWindowRegister) is not "
+                               "supported by TCCL; use 0 or 1");
+  if (o.localRegister < 0 || o.localRegister > 2)
+    throw CLI::ValidationError("-R,--local_register", "0 or 1");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,6 +597,10 @@ class PerfRank {
     printHeader();
     sendBuf_ = std::make_unique<Buffer>(o_.maxBytes);
     recvBuf_ = std::make_unique<Buffer>(o_.maxBytes);
+    if (o_.localRegister == 1) {
+      sendReg_.emplace(comm_.get(), *sendBuf_);
+      recvReg_.emplace(comm_.get(), *recvBuf_);
+    }
 
     const CollInfo& coll = *o_.collInfo;
     const std::vector<const OpInfo*> noOp = {nullptr};
@@ -593,6 +619,8 @@ class PerfRank {
     print("# Avg bus bandwidth    : %g %s\n", avgBw, "");
     print("#\n");
     print("%s\n", ncclGetLastError(nullptr));
+    sendReg_.reset();
+    recvReg_.reset();
     comm_.destroy();
     return errors ? kExitWrongResults : 0;
   }
@@ -883,6 +911,7 @@ class PerfRank {
   int rank_, nranks_;
   Communicator comm_;
   std::unique_ptr<Buffer> sendBuf_, recvBuf_;
+  std::optional<LocalRegistration> sendReg_, recvReg_;
   uint64_t checkSeed_ = 0;
   int64_t localErrors_ = 0;
   double bwSum_ = 0;
@@ -974,7 +1003,7 @@ int launchLocalRanks(const Options& o) {
   using Clock = std::chrono::steady_clock;
   constexpr auto kGrace = std::chrono::seconds(10);     // to notice a failed peer
   constexpr auto kKillGrace = std::chrono::seconds(5);  // from SIGTERM to SIGKILL
-  std::optional<Clock::time_point> failedAt;  // when a rank first failed with an error
+  std::optional<Clock::time_point> failedAt;            // when a rank first failed with an error
   std::optional<Clock::time_point> terminatedAt;
   bool killed = false;
   int result = 0;
@@ -1108,6 +1137,9 @@ void addOptions(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("-r,--root", o.root, "root rank (-1: every rank in turn)")->capture_default_str();
   app.add_option("-z,--blocking", o.blocking, "barrier after each collective <0/1>")
+      ->capture_default_str();
+  app.add_option("-R,--local_register", o.localRegister,
+                 "register the buffers with ncclCommRegister <0/1>")
       ->capture_default_str();
   app.add_option("-a,--average", o.average, "reported time over ranks: 0=rank0 1=avg 2=min 3=max")
       ->capture_default_str();

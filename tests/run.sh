@@ -27,7 +27,7 @@ esac
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCCL_CUDA=OFF \
   -DTCCL_SANITIZE="$TCCL_SANITIZE" ${CMAKE_ARGS:-}
 cmake --build "$build" -j"$jobs" --target tccl tccl_unit_tests tccl_db_tests smoke_test \
-  bootstrap_test api_checks_test collective_matrix_test stress_test net_check
+  bootstrap_test api_checks_test collective_matrix_test stress_test net_check tccl_testnet_tcptest
 # Every report fails its test; a forked rank that reports exits non-zero, which fails it too.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

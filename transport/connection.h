@@ -36,6 +36,13 @@ class Connection {
     (void)bytes;
   }
   virtual bool sendsInFlight() const { return false; }  // caller memory still being read
+  // Asked when sendsFromCaller(): may this step's bytes go out from `src`? A network that must
+  // register memory first says no for memory it cannot register; the step is then staged.
+  virtual bool canSendFrom(const void* src, size_t bytes) const {
+    (void)src;
+    (void)bytes;
+    return true;
+  }
 
   // Receiver, zero-copy: asks that the slot `ahead` places after the next unreleased one land
   // in `dest` (host memory, `bytes` long). False when the connection cannot, or `ahead` is not

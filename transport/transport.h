@@ -27,6 +27,7 @@ class NetPlugin;
 namespace topo {
 struct PluginNicMap;
 }
+class CallerMemory;
 
 // One hop to set up, as the plan and the ranks' identities describe it.
 struct HopSetup {
@@ -57,6 +58,9 @@ struct HopContext {
   std::shared_ptr<NetPlugin> netPlugin;
   // Which plugin device is on which of the node's NICs (the plan's NIC indices); null: unknown.
   std::shared_ptr<const topo::PluginNicMap> pluginNics;
+  // Caller buffers that a net plugin may register and send from (NCCL_LOCAL_REGISTER); null:
+  // none, every send is staged.
+  const CallerMemory* callerMemory = nullptr;
 };
 
 struct Transport {

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "core/communicator.h"
 #include "core/user_memory.h"
+#include "transport/caller_memory.h"
 
 using namespace tccl;
 
@@ -17,6 +18,7 @@ struct Registration {
   ncclComm* comm;
   void* buff;
   size_t size;
+  uint64_t region;  // in CallerMemory: net plugins may register it and send from it
 };
 std::map<void*, std::unique_ptr<Registration>>& registrations() {
   static std::map<void*, std::unique_ptr<Registration>> m;
@@ -47,7 +49,8 @@ ncclResult_t ncclCommRegister(const ncclComm_t comm, void* buff, size_t size, vo
   if (!buff || size == 0)
     return finish(comm,
                   setError(ncclInvalidArgument, "%s: buffer %p of %zu bytes", fn, buff, size));
-  auto reg = std::make_unique<Registration>(Registration{comm, buff, size});
+  auto reg = std::make_unique<Registration>(
+      Registration{comm, buff, size, CallerMemory::process().add(buff, size)});
   std::lock_guard<std::mutex> lock(gAllocMutex);
   *handle = reg.get();
   registrations()[reg.get()] = std::move(reg);
@@ -64,6 +67,7 @@ ncclResult_t ncclCommDeregister(const ncclComm_t comm, void* handle) try {
   if (it == registrations().end() || it->second->comm != comm)
     return finish(comm, setError(ncclInvalidArgument,
                                  "%s: %p is not a registration of this communicator", fn, handle));
+  CallerMemory::process().remove(it->second->region);
   registrations().erase(it);
   return ncclSuccess;
 }

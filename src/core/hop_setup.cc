@@ -5,6 +5,7 @@
 #include "core/communicator.h"
 #include "core/cuda_glue.h"
 #include "core/transport_table.h"
+#include "transport/caller_memory.h"
 
 namespace tccl {
 
@@ -29,6 +30,7 @@ HopContext hopContext(ncclComm& comm) {
       .netStaging = {},
       .netPlugin = comm.netPlugin,
       .pluginNics = comm.pluginNics,
+      .callerMemory = comm.env.localRegister ? &CallerMemory::process() : nullptr,
   };
   addCudaHopContext(comm, &ctx);
   return ctx;

@@ -38,6 +38,9 @@ ncclResult_t readRuntimeEnv(RuntimeEnv* env) {
         ncclInvalidArgument,
         "NCCL_SOCKET_NTHREADS=%lld x NCCL_NSOCKS_PERTHREAD=%lld exceeds 64 sockets per hop",
         static_cast<long long>(env->netThreads), static_cast<long long>(env->netSocksPerThread));
+  int64_t localRegister = 1;
+  TCCL_CHECK(envInt("NCCL_LOCAL_REGISTER", 1, 0, 1, &localRegister));
+  env->localRegister = localRegister != 0;
   TCCL_CHECK(envBytes("TCCL_TREE_MAX_BYTES", 256 << 10, 0, 1ll << 40, &env->treeMaxBytes));
   env->ncclRelease = nccl::installedRelease();
   std::string error;

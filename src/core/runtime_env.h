@@ -27,7 +27,8 @@ struct RuntimeEnv {
   bool directAllReduce = true;        // TCCL_DIRECT_ALLREDUCE: direct on ncclMemAlloc buffers
   int64_t netThreads = 2;             // NCCL_SOCKET_NTHREADS: helper threads per net hop
   int64_t netSocksPerThread = 1;      // NCCL_NSOCKS_PERTHREAD
-  int64_t treeMaxBytes = 256 << 10;   // TCCL_TREE_MAX_BYTES: default algo picks tree up to this
+  bool localRegister = true;  // NCCL_LOCAL_REGISTER: net plugins send from registered buffers
+  int64_t treeMaxBytes = 256 << 10;  // TCCL_TREE_MAX_BYTES: default algo picks tree up to this
   nccl::Release ncclRelease = nccl::Release::k2_28;  // the nccl.h TCCL was built with
   nccl::Knobs ncclKnobs;  // NCCL_P2P_LEVEL and friends: the default plan follows them as NCCL does
 };

@@ -1,13 +1,21 @@
 #include "core/user_memory.h"
 
+#include <map>
+#include <mutex>
+
 #include "base/env.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "core/cuda_glue.h"
+#include "transport/caller_memory.h"
 #include "transport/shm/shared_alloc.h"
 
 namespace tccl {
 namespace {
+
+// Host memory handed out, by address: its region in the caller memory table.
+std::mutex gHostRegionsMutex;
+std::map<void*, uint64_t> gHostRegions;
 
 const char* kindName(UserMemoryKind kind) {
   switch (kind) {
@@ -55,15 +63,25 @@ ncclResult_t allocUserMemory(size_t bytes, void** out) {
   TCCL_CHECK(gatherFacts(&facts));
   UserMemoryKind kind;
   TCCL_CHECK(chooseUserMemory(facts, &kind));
-  if (kind == UserMemoryKind::kHostShared)
+  if (kind == UserMemoryKind::kHostShared) {
     TCCL_CHECK(sharedAlloc(bytes, out));
-  else
+    std::lock_guard<std::mutex> lock(gHostRegionsMutex);
+    gHostRegions[*out] = CallerMemory::process().add(*out, bytes);
+  } else
     TCCL_CHECK(cudaUserMemAlloc(kind == UserMemoryKind::kDeviceVmm, bytes, out));
   TRACE(kLogAlloc, "ncclMemAlloc: %zu bytes of %s at %p", bytes, kindName(kind), *out);
   return ncclSuccess;
 }
 
 ncclResult_t freeUserMemory(void* ptr) {
+  {
+    std::lock_guard<std::mutex> lock(gHostRegionsMutex);
+    auto it = gHostRegions.find(ptr);
+    if (it != gHostRegions.end()) {
+      CallerMemory::process().remove(it->second);
+      gHostRegions.erase(it);
+    }
+  }
   bool owned = false;
   TCCL_CHECK(cudaUserMemFree(ptr, &owned));
   return owned ? ncclSuccess : sharedFree(ptr);

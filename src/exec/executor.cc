@@ -95,6 +95,7 @@ ncclResult_t progressLane(DeviceBackend& device, Program& prog, Lane& lane, int 
         source = s.out;
       else if (s.local && !s.recv && !transforms(prog.spec, s))
         source = s.local;
+      if (source && !sendConn->canSendFrom(source, bytes)) source = nullptr;
     }
     const bool copyEngine =
         (s.send && sendConn->copyEngine()) || (s.recv && recvConn->copyEngine());

@@ -315,6 +315,96 @@ TEST(PluginNetConnection, BothDirectionsAtOnce) {
   expectAllPassed(outcomes);
 }
 
+// Zero-copy through the plugin (NCCL_LOCAL_REGISTER): sends whose bytes lie in a caller region
+// go out from there, the region registered once however many slots it feeds; memory outside
+// every region is refused, so the executor stages it; a region removed (ncclMemFree,
+// ncclCommDeregister) is deregistered at the helper's next pass, before the hop is destroyed.
+TEST(PluginNetConnection, SendsFromRegisteredCallerMemory) {
+  constexpr size_t kSlots = 24, kStaged = 4;
+  auto outcomes = test::runForkedRanks(
+      2,
+      [](int rank, int nranks, const ncclUniqueId& id, int fd) {
+        Rank r;
+        if (!startRank(rank, nranks, id, fd, &r)) return finish(r);
+        CallerMemory regions;
+        PluginNetConnectionSpec spec = smallSpec(rank, 1 - rank);
+        spec.callerMemory = &regions;
+        std::unique_ptr<Connection> conn;
+        if (!openHop(r, spec, &conn)) return finish(r);
+        if (rank == 1) {
+          for (uint32_t i = 0; i < kSlots + kStaged; ++i) {
+            size_t got = 0;
+            ncclResult_t failure;
+            auto* slot = static_cast<const uint8_t*>(pollHop(
+                *conn, 20, [&] { return conn->tryRecvSlot(&got); }, &failure));
+            if (!r.require(slot && got == kSlot, "slot " + std::to_string(i) + ": " +
+                                                     resultName(failure) + " " + lastThreadError()))
+              return finish(r);
+            for (size_t b = 0; b < kSlot; ++b)
+              if (!r.require(slot[b] == patternByte(i, b),
+                             "slot " + std::to_string(i) + " byte " + std::to_string(b)))
+                return finish(r);
+            conn->releaseRecv();
+          }
+          r.bs->barrier();
+          return finish(r);
+        }
+        std::vector<uint8_t> region(kSlots * kSlot), outside(kSlot);
+        for (uint32_t i = 0; i < kSlots; ++i)
+          for (size_t b = 0; b < kSlot; ++b) region[i * kSlot + b] = patternByte(i, b);
+        const uint64_t regionId = regions.add(region.data(), region.size());
+        r.require(conn->sendsFromCaller(), "a host hop with caller memory refuses zero-copy");
+        r.require(!conn->canSendFrom(outside.data(), kSlot), "unregistered memory accepted");
+        r.require(!conn->canSendFrom(region.data() + region.size() - 8, 16),
+                  "a span past the region's end accepted");
+        for (uint32_t i = 0; i < kSlots + kStaged && r.failure.empty(); ++i) {
+          ncclResult_t failure;
+          auto* slot = static_cast<uint8_t*>(pollHop(
+              *conn, 20, [&] { return conn->trySendSlot(); }, &failure));
+          if (!r.require(slot != nullptr, "no send slot: " + std::string(resultName(failure))))
+            break;
+          if (i < kSlots) {
+            const uint8_t* src = region.data() + i * kSlot;
+            if (!r.require(conn->canSendFrom(src, kSlot),
+                           "slot " + std::to_string(i) + " of the region refused"))
+              break;
+            conn->commitSendFrom(src, kSlot);
+          } else {
+            for (size_t b = 0; b < kSlot; ++b) slot[b] = patternByte(i, b);
+            conn->commitSend(kSlot);
+          }
+        }
+        const auto start = Clock::now();
+        while (conn->sendsInFlight() && conn->checkPeer() == ncclSuccess && since(start) < 20)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        r.require(!conn->sendsInFlight(), "sends from the region never completed");
+        auto stats = test::testNetStats(r.net->library());
+        if (!r.require(stats.has_value(), "no stats")) return finish(r);
+        r.require(stats->registrations == 2 && stats->liveRegistrations == 2,
+                  "after " + std::to_string(kSlots) +
+                      " sends from one region: " + std::to_string(stats->registrations) +
+                      " registrations, " + std::to_string(stats->liveRegistrations) +
+                      " live (expected the slots' "
+                      "and the region's)");
+        regions.remove(regionId);
+        const auto removed = Clock::now();
+        while (since(removed) < 20 && (stats = test::testNetStats(r.net->library())) &&
+               stats->liveRegistrations != 1)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        r.require(stats && stats->liveRegistrations == 1, "the removed region is still registered");
+        r.bs->barrier();
+        conn.reset();
+        stats = test::testNetStats(r.net->library());
+        r.require(stats && stats->liveRegistrations == 0 && stats->liveComms == 0,
+                  "registrations or comms left after destroy");
+        r.say("rank 0: registrations " + std::to_string(stats->registrations) + ", isends " +
+              std::to_string(stats->isends));
+        return finish(r);
+      },
+      environment({{"NCCL_NET_PLUGIN", "tcptest"}}), 60);
+  expectAllPassed(outcomes);
+}
+
 TEST(PluginNetConnection, GpuDirectReceivesAreFlushed) {
   auto outcomes = test::runForkedRanks(
       2,

@@ -7,6 +7,10 @@
 //                          middle of one, the others must get ncclRemoteError (not hang)
 //                          within TCCL_TIMEOUT and ncclCommAbort must return; prints the
 //                          timings
+//   net_check registered   AllReduce, Broadcast and AllGather on buffers whose lifetime TCCL
+//                          knows (ncclMemAlloc, ncclCommRegister): a net plugin hop may send
+//                          straight from them; each buffer is freed or deregistered and replaced
+//                          between rounds; checked exactly
 //   net_check init-error   ncclCommInitRank must fail with ncclInvalidUsage (a network that
 //                          the environment asks for cannot be used)
 #include <nccl.h>
@@ -192,6 +196,66 @@ int collectives(ncclComm_t comm) {
   return wrong_ == 0 ? 0 : 1;
 }
 
+// A buffer of `count` floats from ncclMemAlloc, or a vector registered with ncclCommRegister.
+class KnownBuffer {
+ public:
+  KnownBuffer(ncclComm_t comm, size_t count, bool memAlloc) : comm_(comm) {
+    if (memAlloc) {
+      CHECK_NCCL(ncclMemAlloc(reinterpret_cast<void**>(&data_), count * sizeof(float)));
+    } else {
+      vector_.resize(count);
+      data_ = vector_.data();
+      CHECK_NCCL(ncclCommRegister(comm, data_, count * sizeof(float), &handle_));
+    }
+  }
+  KnownBuffer(const KnownBuffer&) = delete;
+  KnownBuffer& operator=(const KnownBuffer&) = delete;
+  ~KnownBuffer() {
+    if (handle_)
+      CHECK_NCCL(ncclCommDeregister(comm_, handle_));
+    else
+      CHECK_NCCL(ncclMemFree(data_));
+  }
+  float* data() const { return data_; }
+  std::vector<float> copy(size_t n) const { return std::vector<float>(data_, data_ + n); }
+
+ private:
+  ncclComm_t comm_;
+  std::vector<float> vector_;
+  float* data_ = nullptr;
+  void* handle_ = nullptr;
+};
+
+int registeredBuffers(ncclComm_t comm) {
+  const int n = nranks_;
+  char what[128];
+  auto t0 = Clock::now();
+  for (int round = 0; round < 3; ++round)
+    for (bool memAlloc : {true, false})
+      for (size_t count : {size_t{1000003}, size_t{65537}}) {
+        KnownBuffer send(comm, count * n, memAlloc), recv(comm, count * n, memAlloc);
+        for (size_t i = 0; i < count; ++i) send.data()[i] = static_cast<float>(valueOf(rank_, i));
+        CHECK_NCCL(
+            ncclAllReduce(send.data(), recv.data(), count, ncclFloat, ncclSum, comm, nullptr));
+        snprintf(what, sizeof(what), "AllReduce(%zu, %s, round %d)", count,
+                 memAlloc ? "ncclMemAlloc" : "ncclCommRegister", round);
+        expect<float>(what, recv.copy(count), count,
+                      [&](size_t i) { return reduced<float>(ncclSum, i); });
+        CHECK_NCCL(ncclBroadcast(send.data(), recv.data(), count, ncclFloat, n - 1, comm, nullptr));
+        snprintf(what, sizeof(what), "Broadcast(%zu, %s)", count,
+                 memAlloc ? "ncclMemAlloc" : "ncclCommRegister");
+        expect<float>(what, recv.copy(count), count, [&](size_t i) { return valueOf(n - 1, i); });
+        CHECK_NCCL(ncclAllGather(send.data(), recv.data(), count, ncclFloat, comm, nullptr));
+        snprintf(what, sizeof(what), "AllGather(%zu, %s)", count,
+                 memAlloc ? "ncclMemAlloc" : "ncclCommRegister");
+        expect<float>(what, recv.copy(count * n), count * n,
+                      [&](size_t i) { return valueOf(static_cast<int>(i / count), i % count); });
+      }
+  printf("rank %d: %ld checks, %ld wrong elements, %.2f s\n", rank_, checks_, wrong_, since(t0));
+  printf("#wrong %ld\n", wrong_);
+  return wrong_ == 0 ? 0 : 1;
+}
+
 int killTest(ncclComm_t comm, int victim) {
   const size_t count = 16 << 20;  // 64 MiB of floats: each AllReduce takes a while
   std::vector<float> buf(count, 1.0f);
@@ -261,7 +325,7 @@ int main(int argc, char** argv) {
   CHECK_NCCL(ncclCommInitRank(&comm, nranks_, id, rank_));
   printf("rank %d: init %.2f s\n", rank_, since(t0));
   if (mode == "kill") return killTest(comm, argc > 2 ? atoi(argv[2]) : nranks_ - 1);
-  int rc = collectives(comm);
+  int rc = mode == "registered" ? registeredBuffers(comm) : collectives(comm);
   CHECK_NCCL(ncclCommDestroy(comm));
   return rc;
 }

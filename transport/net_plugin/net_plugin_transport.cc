@@ -50,6 +50,7 @@ PluginNetConnectionSpec pluginSpec(const HopContext& ctx, const HopSetup& hop) {
       .abortFlag = ctx.abortFlag,
       .asyncSteps = ctx.netStaging ? ctx.netStaging() : nullptr,  // GPU data: the stream stages
       .deviceSlots = std::nullopt,  // GPU-direct plugin hops: not wired yet (host staging)
+      .callerMemory = ctx.callerMemory,
   };
 }
 

@@ -4,10 +4,13 @@
 #include <sys/prctl.h>
 
 #include <chrono>
+#include <cinttypes>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,17 +59,22 @@ class PluginNetConnection final : public Connection {
         requests_(nSlots_),
         flushes_(nSlots_),
         flushing_(nSlots_, 0),
+        sources_(nSlots_),
         sizes_(nSlots_, 0) {}
 
   ~PluginNetConnection() override {
     // Publications still queued behind device steps refer to this object.
     if (steps_) steps_->drain();
+    if (isSender_ && sent_ > 0 && spec_.callerMemory)
+      INFO(kLogNet, "rank %d: %s: %" PRIu64 " slots, %" PRIu64 " sent from caller memory",
+           spec_.self, describe().c_str(), sent_, zeroCopySlots_);
     if (helper_.joinable() && !aborted()) drainSends();
     stop_.store(true, std::memory_order_seq_cst);
     kick();
     if (helper_.joinable()) helper_.join();
     // Requests still in flight die with their comm: the ABI cannot cancel them. NCCL's order:
     // deregister, then close.
+    callerRegistrations_.clear();
     mr_.reset();
     sendComm_.reset();
     recvComm_.reset();
@@ -83,6 +91,7 @@ class PluginNetConnection final : public Connection {
 
   void commitSend(size_t bytes) override {
     noteActivity();
+    sources_[sent_ % nSlots_] = SlotSource{};
     sizes_[sent_ % nSlots_] = bytes;
     const uint64_t committed = ++sent_;
     publish([this, committed] {
@@ -108,6 +117,48 @@ class PluginNetConnection final : public Connection {
     });
   }
 
+  // Zero-copy needs host data (no device steps, no GPU-direct slots) and caller memory whose
+  // lifetime is known.
+  bool sendsFromCaller() const override {
+    return isSender_ && !steps_ && !device_ && spec_.callerMemory &&
+           !refusedCallerMemory_.load(std::memory_order_relaxed) &&
+           !abandoned_.load(std::memory_order_relaxed);
+  }
+
+  bool canSendFrom(const void* src, size_t bytes) const override {
+    const std::optional<CallerRegion> region = spec_.callerMemory->find(src, bytes);
+    return region && region->bytes <= net_->maxRegistrationBytes();
+  }
+
+  void commitSendFrom(const void* src, size_t bytes) override {
+    noteActivity();
+    const std::optional<CallerRegion> region = spec_.callerMemory->find(src, bytes);
+    // Without a region (freed since canSendFrom said yes) the helper stages the bytes.
+    sources_[sent_ % nSlots_] =
+        SlotSource{static_cast<const char*>(src), region ? *region : CallerRegion{}};
+    sizes_[sent_ % nSlots_] = bytes;
+    const uint64_t committed = ++sent_;
+    lastFromCaller_ = committed;
+    ++zeroCopySlots_;
+    head_.store(committed, std::memory_order_seq_cst);
+    kick();
+  }
+
+  bool sendsInFlight() const override {
+    return lastFromCaller_ > completed_.load(std::memory_order_acquire);
+  }
+
+  // From now on every send is staged. Sends from caller memory still in flight cannot be
+  // cancelled (the ABI has no way), so the hop fails: its helper stops driving them, and the
+  // hop is out of step with its peer anyway.
+  void abandon() override {
+    abandoned_.store(true);
+    std::lock_guard<std::mutex> lock(callerMutex_);  // the helper is between passes
+    if (sendsInFlight())
+      fail(ncclSystemError,
+           "the operation was abandoned while sends from its buffers were in flight");
+  }
+
   ncclResult_t checkPeer() override {
     if (steps_) TCCL_CHECK(steps_->check());
     if (!failed_.load(std::memory_order_acquire)) return ncclSuccess;
@@ -121,9 +172,10 @@ class PluginNetConnection final : public Connection {
     const std::string peer = spec_.peer >= 0 ? "rank " + std::to_string(spec_.peer) : "its peer";
     return std::string(isSender_ ? "send to " : "recv from ") + peer + " via NET/" + net_->name() +
            " dev " + std::to_string(dev_) + " (ABI v" + std::to_string(net_->abiVersion()) + ", " +
-           (device_  ? "GPU-direct"
-            : steps_ ? "device data staged through host memory"
-                     : "host memory") +
+           (device_              ? "GPU-direct"
+            : steps_             ? "device data staged through host memory"
+            : spec_.callerMemory ? "host memory, sends from registered buffers"
+                                 : "host memory") +
            ")";
   }
 
@@ -327,13 +379,27 @@ class PluginNetConnection final : public Connection {
   // Posts an isend for every committed slot (in order, as long as the plugin takes them) and
   // completes them in order.
   bool progressSends(bool* progressed) {
+    std::lock_guard<std::mutex> lock(callerMutex_);
+    if (failed_.load()) return false;
+    if (spec_.callerMemory && spec_.callerMemory->removals() != seenRemovals_)
+      dropDeadRegistrations();
     ncclResult_t postError = ncclSuccess;  // reported after what completed before it
     seenWork_ = head_.load(std::memory_order_acquire);
     while (posted_ < seenWork_ && posted_ - finished_ < maxInflight_) {
-      NetRequest& req = requests_[posted_ % nSlots_];
-      postError =
-          net_->isend(sendComm_, slot(posted_), sizes_[posted_ % nSlots_], spec_.tag, mr_, &req);
-      if (postError != ncclSuccess || !req.pending()) break;  // no request: the plugin is full
+      const uint64_t s = posted_ % nSlots_;
+      void* data = slot(posted_);
+      const NetMemoryRegistration* mr = &mr_;
+      if (sources_[s].data) {
+        mr = callerRegistration(sources_[s].region);
+        if (mr) {
+          data = const_cast<char*>(sources_[s].data);  // isend's ABI takes void*
+        } else {
+          memcpy(data, sources_[s].data, sizes_[s]);
+          mr = &mr_;
+        }
+      }
+      postError = net_->isend(sendComm_, data, sizes_[s], spec_.tag, *mr, &requests_[s]);
+      if (postError != ncclSuccess || !requests_[s].pending()) break;  // no request: full
       ++posted_;
       *progressed = true;
     }
@@ -398,6 +464,43 @@ class PluginNetConnection final : public Connection {
     return postError == ncclSuccess || pluginFailed("irecv()", postError);
   }
 
+  // The registration of a caller region with the send comm, made on first use. Null when the
+  // plugin refuses it: the slot is then staged, and so are later sends (one WARN says why).
+  const NetMemoryRegistration* callerRegistration(const CallerRegion& region) {
+    if (region.id == 0) return nullptr;
+    auto it = callerRegistrations_.find(region.id);
+    if (it != callerRegistrations_.end()) return &it->second;
+    NetMemoryRegistration reg;
+    const ncclResult_t res =
+        net_->regMr(sendComm_, region.base, region.bytes, netabi::kPtrHost, &reg);
+    if (res != ncclSuccess) {
+      if (!refusedCallerMemory_.exchange(true))
+        WARN(
+            "rank %d: NET/%s regMr of a %zu-byte caller buffer at %p returned %s: sends to rank "
+            "%d are staged from now on",
+            spec_.self, net_->name().c_str(), region.bytes, static_cast<void*>(region.base),
+            resultName(res), spec_.peer);
+      return nullptr;
+    }
+    return &callerRegistrations_.emplace(region.id, std::move(reg)).first->second;
+  }
+
+  // Deregisters the regions freed (ncclMemFree, ncclCommDeregister) that no send in flight
+  // still reads.
+  void dropDeadRegistrations() {
+    seenRemovals_ = spec_.callerMemory->removals();
+    for (auto it = callerRegistrations_.begin(); it != callerRegistrations_.end();) {
+      bool inUse = false;
+      for (uint64_t i = finished_; i < posted_ && !inUse; ++i)
+        inUse = sources_[i % nSlots_].region.id == it->first;
+      if (inUse) seenRemovals_ = 0;  // look again at the next pass
+      if (!inUse && !spec_.callerMemory->alive(it->first))
+        it = callerRegistrations_.erase(it);
+      else
+        ++it;
+    }
+  }
+
   // Waits (bounded by closeTimeoutSec) until every committed send completed: closing earlier
   // could cut off slots the peer still expects.
   void drainSends() {
@@ -427,6 +530,7 @@ class PluginNetConnection final : public Connection {
   NetSendComm sendComm_;
   NetRecvComm recvComm_;
   NetMemoryRegistration mr_;
+  std::map<uint64_t, NetMemoryRegistration> callerRegistrations_;  // helper; by region id
   std::thread helper_;
 
   // Helper thread only (after setup).
@@ -436,9 +540,18 @@ class PluginNetConnection final : public Connection {
   uint64_t finished_ = 0;                       // requests completed, in order
   uint64_t seenWork_ = 0;                       // head_ or released_ when last looked at
 
+  // Sender: where a committed slot's bytes are, when not in the slot (executor writes).
+  struct SlotSource {
+    const char* data = nullptr;
+    CallerRegion region;  // id 0: none (staged by the helper)
+  };
+  std::vector<SlotSource> sources_;
+  uint64_t seenRemovals_ = 0;  // helper: CallerMemory::removals() at the last sweep
   // Sender: bytes committed per slot (executor writes). Receiver: bytes arrived (helper writes).
   std::vector<size_t> sizes_;
   uint64_t sent_ = 0, received_ = 0;    // executor thread only
+  uint64_t lastFromCaller_ = 0;         // executor: 1 + the last slot committed from caller memory
+  uint64_t zeroCopySlots_ = 0;          // executor
   std::atomic<uint64_t> head_{0};       // sender: slots committed
   std::atomic<uint64_t> completed_{0};  // sender: sends completed
   std::atomic<uint64_t> released_{0};   // receiver: slots the executor released
@@ -446,6 +559,8 @@ class PluginNetConnection final : public Connection {
   std::atomic<uint64_t> activity_{0};   // executor calls, watched by the helper
 
   std::atomic<bool> stop_{false}, failed_{false}, sleeping_{false};
+  std::atomic<bool> abandoned_{false}, refusedCallerMemory_{false};
+  std::mutex callerMutex_;  // held by the helper while it drives sends
   std::mutex napMutex_;
   std::condition_variable napCv_;
   uint64_t kicks_ = 0;

@@ -1,6 +1,7 @@
 // The network hop through an NCCL net plugin: the same slot FIFO as the socket hop, whose
 // slots travel with the plugin's isend/irecv/test. The slot buffer is registered once
-// (regMr; NCCL_PTR_HOST for host staging, NCCL_PTR_CUDA or dma-buf for GPU-direct). Flow
+// (regMr; NCCL_PTR_HOST for host staging, NCCL_PTR_CUDA or dma-buf for GPU-direct); so is
+// every caller region that sends go out from (transport/caller_memory.h). Flow
 // control is the plugin's: the receiver keeps an irecv posted on every free slot, and a sender
 // slot is free again once its isend completes. A helper thread per connection drives the
 // plugin, as NCCL's proxy thread does, so the executor only ever polls.
@@ -16,6 +17,7 @@
 #include <optional>
 
 #include "transport/async_steps.h"
+#include "transport/caller_memory.h"
 #include "transport/connection.h"
 #include "transport/net_plugin/net_plugin.h"
 
@@ -42,6 +44,9 @@ struct PluginNetConnectionSpec {
   // As for the socket hop: set when the steps that fill and drain the slots are asynchronous.
   std::shared_ptr<AsyncSteps> asyncSteps;
   std::optional<PluginSlotMemory> deviceSlots;  // set: GPU-direct, else host staging
+  // Set (host data only): a send whose bytes lie in one of these regions goes out from there,
+  // each region registered with the plugin once (NCCL_LOCAL_REGISTER); other sends are staged.
+  const CallerMemory* callerMemory = nullptr;
 };
 
 // Setup in the three phases of the other hops: every send side of a batch, then every
