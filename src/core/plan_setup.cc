@@ -36,6 +36,9 @@ struct NodeView {
   std::string whyNoTopology;
 };
 
+constexpr const char* kHostPlaysNoGpu =
+    "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
+
 ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
   RankInfo& me = comm->ranks[comm->rank];
   const int localRank = comm->shape.localRankOf[comm->rank];
@@ -63,7 +66,7 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
     return ncclSuccess;
   }
   if (!needLive && !comm->netPlugin) {
-    node->whyNoTopology = "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
+    node->whyNoTopology = kHostPlaysNoGpu;
     return ncclSuccess;
   }
   topo::LoadedTopology live = topo::discoverLiveTopology();
@@ -72,7 +75,7 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
       setupPluginNics(comm, live.topology ? &*live.topology : nullptr, live.error);
   if (withPlugin) live.topology = std::move(withPlugin);
   if (!needLive) {
-    node->whyNoTopology = "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
+    node->whyNoTopology = kHostPlaysNoGpu;
     return ncclSuccess;
   }
   if (!live.topology) {
@@ -83,7 +86,7 @@ ncclResult_t describeOwnNode(ncclComm* comm, bool needLive, NodeView* node) {
   node->topoName = "live";
   const std::string busId = cudaDeviceBusId(*comm);
   if (busId.empty()) {
-    node->whyNoTopology = "ranks of the host backend play no GPU (TCCL_SIM_TOPOLOGY is not set)";
+    node->whyNoTopology = kHostPlaysNoGpu;
     return ncclSuccess;
   }
   const std::vector<topo::Gpu>& gpus = live.topology->gpus;

@@ -125,17 +125,20 @@ class PluginNetConnection final : public Connection {
            !abandoned_.load(std::memory_order_relaxed);
   }
 
+  // The executor calls commitSendFrom right after a yes: the region found is kept for it.
   bool canSendFrom(const void* src, size_t bytes) const override {
-    const std::optional<CallerRegion> region = spec_.callerMemory->find(src, bytes);
-    return region && region->bytes <= net_->maxRegistrationBytes();
+    accepted_ = spec_.callerMemory->find(src, bytes);
+    if (accepted_ && accepted_->bytes > net_->maxRegistrationBytes()) accepted_.reset();
+    return accepted_.has_value();
   }
 
   void commitSendFrom(const void* src, size_t bytes) override {
     noteActivity();
-    const std::optional<CallerRegion> region = spec_.callerMemory->find(src, bytes);
-    // Without a region (freed since canSendFrom said yes) the helper stages the bytes.
-    sources_[sent_ % nSlots_] =
-        SlotSource{static_cast<const char*>(src), region ? *region : CallerRegion{}};
+    const char* data = static_cast<const char*>(src);
+    const bool inAccepted = accepted_ && data >= accepted_->base &&
+                            static_cast<size_t>(data - accepted_->base) + bytes <= accepted_->bytes;
+    // Outside the region canSendFrom accepted, the helper stages the bytes.
+    sources_[sent_ % nSlots_] = SlotSource{data, inAccepted ? *accepted_ : CallerRegion{}};
     sizes_[sent_ % nSlots_] = bytes;
     const uint64_t committed = ++sent_;
     lastFromCaller_ = committed;
@@ -549,7 +552,8 @@ class PluginNetConnection final : public Connection {
   uint64_t seenRemovals_ = 0;  // helper: CallerMemory::removals() at the last sweep
   // Sender: bytes committed per slot (executor writes). Receiver: bytes arrived (helper writes).
   std::vector<size_t> sizes_;
-  uint64_t sent_ = 0, received_ = 0;    // executor thread only
+  uint64_t sent_ = 0, received_ = 0;              // executor thread only
+  mutable std::optional<CallerRegion> accepted_;  // executor: canSendFrom's last yes
   uint64_t lastFromCaller_ = 0;         // executor: 1 + the last slot committed from caller memory
   uint64_t zeroCopySlots_ = 0;          // executor
   std::atomic<uint64_t> head_{0};       // sender: slots committed
